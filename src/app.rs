@@ -1,0 +1,72 @@
+//! The HTML shell and the route table. Pages live in `ui::pages`.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::i18n::t;
+use crate::ui::layouts::PageLayout;
+use crate::ui::pages::{
+    dev_outbox::DevOutboxPage, home::HomePage, not_found::NotFoundPage, placeholder::PlaceholderPage,
+};
+
+/// The document around every page. Runs on the server only.
+///
+/// The Content-Security-Policy header is set here because this is where the per-request nonce exists:
+/// leptos_axum generates one per response and puts it on its own inline scripts, so hydration works under
+/// a policy that allows no other script.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::headers::set_page_csp();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.ico" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="vs-body">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: every route the hosted pages serve.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+    view! {
+        <Stylesheet id="vestibule" href="/pkg/vestibule.css" />
+        <Title formatter=|page: String| format!("{page} · {}", t("app.name")) />
+        <Router>
+            <PageLayout>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("") view=HomePage />
+                    <Route path=path!("/signup") view=|| view! { <PlaceholderPage title_key="signup.title" /> } />
+                    <Route path=path!("/login") view=|| view! { <PlaceholderPage title_key="login.title" /> } />
+                    <Route path=path!("/dev/outbox") view=DevOutboxPage ssr=SsrMode::Async />
+                </Routes>
+            </PageLayout>
+        </Router>
+    }
+}
+
+/// Sets `data-hydrated` on the document element once the WebAssembly has taken over the page. Effects never
+/// run during server rendering, so the attribute proves hydration (the end-to-end tests wait for it).
+fn mark_hydrated() {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+}

@@ -1,0 +1,131 @@
+//! All SQL lives here. One pool type for both back ends (sqlx's `Any` driver), so every repository is the
+//! same code on SQLite and PostgreSQL: queries use `$1` placeholders (SQLite accepts them too), integers are
+//! BIGINT/INTEGER, times are Unix seconds, ids are text.
+
+pub mod sessions;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+/// Which database the URL names; the two migration sets differ only in types and DDL details.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// How long a request waits for a connection before the database counts as unavailable. Short, so
+/// `/readyz` and requests fail fast while the database is down.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+impl Db {
+    /// Connects lazily: the server starts (and `/readyz` reports 503) even while the database is down.
+    pub fn connect_lazy(url: &str) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let url = match backend {
+            Backend::Sqlite => sqlite_url(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                // SQLite has one writer; a few readers are plenty and keep memory low.
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; busy_timeout makes a writer wait for the
+                        // lock instead of failing; foreign keys are off in SQLite unless asked for.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_lazy_with(options);
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies the pending forward-only migrations of this back end.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await,
+        }
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+}
+
+/// SQLite URLs get `mode=rwc` (create the file when missing) and their directory is created.
+fn sqlite_url(url: &str) -> Result<String, sqlx::Error> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let file = path.split('?').next().unwrap_or_default();
+    if !file.is_empty() && file != ":memory:" {
+        if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// A migrated SQLite database in a temporary directory, for unit tests (an in-memory database would be one
+/// per pooled connection).
+#[cfg(test)]
+pub(crate) async fn test_db() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = Db::connect_lazy(&format!("sqlite://{}/test.db", dir.path().display())).unwrap_or_else(|e| panic!("{e}"));
+    db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+    (dir, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_the_file() {
+        assert_eq!(sqlite_url("sqlite::memory:").ok().as_deref(), Some("sqlite::memory:?mode=rwc"));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let url = format!("sqlite://{}/sub/v.db", dir.path().display());
+        assert_eq!(sqlite_url(&url).ok(), Some(format!("{url}?mode=rwc")));
+        assert!(dir.path().join("sub").is_dir());
+    }
+
+    #[tokio::test]
+    async fn sqlite_connections_use_wal_busy_timeout_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = Db::connect_lazy(&format!("sqlite://{}/t.db", dir.path().display())).unwrap_or_else(|e| panic!("{e}"));
+        let mode: (String,) =
+            sqlx::query_as("PRAGMA journal_mode").fetch_one(&db.pool).await.unwrap_or_else(|e| panic!("{e}"));
+        let busy: (i64,) =
+            sqlx::query_as("PRAGMA busy_timeout").fetch_one(&db.pool).await.unwrap_or_else(|e| panic!("{e}"));
+        let fk: (i64,) =
+            sqlx::query_as("PRAGMA foreign_keys").fetch_one(&db.pool).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((mode.0.as_str(), busy.0, fk.0), ("wal", 5000, 1));
+        db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+        db.migrate().await.unwrap_or_else(|e| panic!("migrations must be re-runnable: {e}"));
+    }
+}

@@ -1,0 +1,84 @@
+//! The `sessions` table behind tower-sessions. Rows are keyed by the SHA-256 of the session id, so a copy of
+//! the database does not hand out live sessions.
+
+use sqlx::{AnyExecutor, Row};
+
+/// A stored session as the store reads it back.
+pub struct SessionRow {
+    pub data: String,
+    pub expires_at: i64,
+}
+
+pub struct NewSession<'a> {
+    pub id_hash: &'a str,
+    pub data: &'a str,
+    pub expires_at: i64,
+    pub account_id: Option<&'a str>,
+    pub now: i64,
+}
+
+/// Inserts a new row; `false` when the id is taken (the caller draws another).
+pub async fn insert<'e>(db: impl AnyExecutor<'e>, s: &NewSession<'_>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO sessions (id_hash, data, expires_at, account_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id_hash) DO NOTHING",
+    )
+    .bind(s.id_hash)
+    .bind(s.data)
+    .bind(s.expires_at)
+    .bind(s.account_id)
+    .bind(s.now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Updates data and expiry, inserting the row if it vanished meanwhile.
+pub async fn upsert<'e>(db: impl AnyExecutor<'e>, s: &NewSession<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, data, expires_at, account_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
+         account_id = excluded.account_id, updated_at = excluded.updated_at",
+    )
+    .bind(s.id_hash)
+    .bind(s.data)
+    .bind(s.expires_at)
+    .bind(s.account_id)
+    .bind(s.now)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// The live row for `id_hash`: not past its idle expiry and created after `created_after` (the absolute
+/// lifetime).
+pub async fn find_live<'e>(
+    db: impl AnyExecutor<'e>,
+    id_hash: &str,
+    now: i64,
+    created_after: i64,
+) -> Result<Option<SessionRow>, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2 AND created_at > $3")
+            .bind(id_hash)
+            .bind(now)
+            .bind(created_after)
+            .fetch_optional(db)
+            .await?;
+    row.map(|r| Ok(SessionRow { data: r.try_get(0)?, expires_at: r.try_get(1)? })).transpose()
+}
+
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, id_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(db).await.map(|_| ())
+}
+
+/// Removes rows past their idle expiry or their absolute lifetime; returns how many.
+pub async fn delete_expired<'e>(db: impl AnyExecutor<'e>, now: i64, created_before: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR created_at <= $2")
+        .bind(now)
+        .bind(created_before)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected())
+}

@@ -1,0 +1,141 @@
+//! The one error type. Every edge maps it: an HTML error page, a JSON problem document, or a server
+//! function error. What crosses the wire is a kind and an operation id; the detail stays in the server log
+//! under the same operation id, so the browser never sees a database or library message.
+
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::t;
+
+/// What went wrong, in terms a client can act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Timeout,
+    /// Busy or a dependency (the database) is down: retrying later may work.
+    Unavailable,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn message_key(self) -> &'static str {
+        match self {
+            ErrorKind::BadRequest => "error.bad_request",
+            ErrorKind::Forbidden => "error.forbidden",
+            ErrorKind::NotFound => "error.not_found",
+            ErrorKind::PayloadTooLarge => "error.payload_too_large",
+            ErrorKind::Timeout => "error.timeout",
+            ErrorKind::Unavailable => "error.unavailable",
+            ErrorKind::Internal => "error.internal",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::BadRequest => 400,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::Timeout => 408,
+            ErrorKind::Unavailable => 503,
+            ErrorKind::Internal => 500,
+        }
+    }
+}
+
+/// An error as a person or a client sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{}", t(self.kind.message_key()))]
+pub struct AppError {
+    pub kind: ErrorKind,
+    /// Ties the message to the server log line that holds the detail.
+    pub operation_id: Option<String>,
+}
+
+impl AppError {
+    /// An error of `kind` for the current request. On the server this picks up the request's operation id.
+    pub fn new(kind: ErrorKind) -> Self {
+        #[cfg(feature = "ssr")]
+        let operation_id = crate::server::operation::current();
+        #[cfg(not(feature = "ssr"))]
+        let operation_id = None;
+        Self { kind, operation_id }
+    }
+
+    pub fn message(&self) -> &'static str {
+        t(self.kind.message_key())
+    }
+
+    /// An unexpected failure: logs `detail` with the operation id and returns an error that reveals nothing
+    /// of it.
+    #[cfg(feature = "ssr")]
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        let err = Self::new(ErrorKind::Internal);
+        tracing::error!(operation_id = err.operation_id.as_deref().unwrap_or("-"), error = %detail, "request failed");
+        err
+    }
+
+    /// A dependency is down or overloaded; logged as a warning.
+    #[cfg(feature = "ssr")]
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        let err = Self::new(ErrorKind::Unavailable);
+        tracing::warn!(operation_id = err.operation_id.as_deref().unwrap_or("-"), error = %detail, "dependency unavailable");
+        err
+    }
+}
+
+/// Errors raised by the server-function machinery itself (bad arguments, network) become `BadRequest`
+/// or `Unavailable`; the text of the machinery's message is not shown.
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        let kind = match value {
+            E::Args(_) | E::Deserialization(_) | E::UnsupportedRequestMethod(_) => ErrorKind::BadRequest,
+            E::Request(_) | E::Response(_) | E::MiddlewareError(_) => ErrorKind::Unavailable,
+            _ => ErrorKind::Internal,
+        };
+        Self::new(kind)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => Self::unavailable(err),
+            other => Self::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialized_error_carries_kind_and_operation_id_only() {
+        let err = AppError { kind: ErrorKind::Internal, operation_id: Some("op-1".into()) };
+        let json = serde_json::to_value(&err).unwrap_or_default();
+        assert_eq!(json, serde_json::json!({"kind": "internal", "operation_id": "op-1"}));
+    }
+
+    #[test]
+    fn every_kind_has_a_message() {
+        for kind in [
+            ErrorKind::BadRequest,
+            ErrorKind::Forbidden,
+            ErrorKind::NotFound,
+            ErrorKind::PayloadTooLarge,
+            ErrorKind::Timeout,
+            ErrorKind::Unavailable,
+            ErrorKind::Internal,
+        ] {
+            assert_ne!(t(kind.message_key()), kind.message_key());
+        }
+    }
+}

@@ -1,0 +1,465 @@
+//! Configuration: one TOML file plus `VESTIBULE_`-prefixed environment variables (nested keys joined by a
+//! double underscore: `VESTIBULE_SMTP__HOST`). Validated once at start; each problem is reported with the
+//! key to change. docs/configuration.md documents every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+/// Settings as read; `validate` turns them into a `Config`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    pub public_url: String,
+    pub bind: String,
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub site_root: PathBuf,
+    pub dev_mode: bool,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub session: SessionConfig,
+    pub argon2: Argon2Config,
+    pub limits: LimitsConfig,
+    pub smtp: Option<SmtpConfig>,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://localhost:3000".into(),
+            bind: "127.0.0.1:3000".into(),
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            site_root: PathBuf::from("target/site"),
+            dev_mode: false,
+            log_format: LogFormat::Text,
+            log_filter: "info".into(),
+            session: SessionConfig::default(),
+            argon2: Argon2Config::default(),
+            limits: LimitsConfig::default(),
+            smtp: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// A session not used for this long ends.
+    pub idle_timeout_secs: u64,
+    /// A session ends this long after sign-in, however active.
+    pub absolute_timeout_secs: u64,
+    /// How often expired session rows are deleted.
+    pub cleanup_interval_secs: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self { idle_timeout_secs: 24 * 3600, absolute_timeout_secs: 7 * 24 * 3600, cleanup_interval_secs: 600 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Argon2Config {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Hashes computed at once; 0 means one per CPU core.
+    pub max_concurrent: usize,
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent: 0 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest request body accepted, in bytes.
+    pub body_bytes: usize,
+    /// A request still running after this long is answered with 408.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self { body_bytes: 64 * 1024, request_timeout_secs: 30 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// TLS from the first byte (usually port 465).
+    Tls,
+    /// Plain connection upgraded with STARTTLS, which must succeed (usually port 587).
+    Starttls,
+    /// No encryption: only for a local sink or relay on loopback.
+    Plain,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: Option<u16>,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    /// Never logged, never serialised.
+    pub password: Option<SecretString>,
+    /// The From address, e.g. `Vestibule <no-reply@example.com>`.
+    pub from: String,
+}
+
+/// Validated configuration the server runs with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub public_url: Url,
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub site_root: PathBuf,
+    pub dev_mode: bool,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub session: SessionConfig,
+    pub argon2: Argon2Config,
+    pub limits: LimitsConfig,
+    pub smtp: Option<SmtpConfig>,
+}
+
+impl Config {
+    /// `https` public URL: cookies get `Secure` and the `__Host-` prefix, and HSTS is sent.
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The public origin (`scheme://host[:port]`) that browsers send in `Origin`.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// Reads the file (if any) and the environment, then validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigErrors> {
+        raw_from(file)?.validate()
+    }
+}
+
+/// Every problem found, so a person can fix them in one go.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "the configuration has {} problem(s):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Defaults, then the file, then `VESTIBULE_*` variables (the environment wins).
+pub fn raw_from(file: Option<&Path>) -> Result<RawConfig, ConfigErrors> {
+    let mut figment = Figment::new();
+    if let Some(path) = file {
+        if !path.exists() {
+            return Err(ConfigErrors(vec![format!("config file {} does not exist", path.display())]));
+        }
+        figment = figment.merge(Toml::file(path));
+    }
+    // VESTIBULE_CONFIG names the file itself; VESTIBULE_TEST_* belong to the test harness.
+    let env = Env::prefixed("VESTIBULE_")
+        .split("__")
+        .filter(|key| key != "config" && !key.as_str().to_ascii_lowercase().starts_with("test_"));
+    figment = figment.merge(env);
+    figment.extract().map_err(|e| ConfigErrors(e.into_iter().map(|e| e.to_string()).collect()))
+}
+
+impl RawConfig {
+    pub fn validate(self) -> Result<Config, ConfigErrors> {
+        let mut problems = Vec::new();
+        let public_url = match check_public_url(&self.public_url) {
+            Ok(url) => Some(url),
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+        };
+        let bind = self
+            .bind
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                problems.push(format!("bind = {:?} is not an address and port like 127.0.0.1:3000", self.bind))
+            })
+            .ok();
+        let database_url = self
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("vestibule.db").display()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            problems.push(
+                "database_url must start with sqlite:// or postgres:// (value not shown: it may hold a password)"
+                    .into(),
+            );
+        }
+        check_session(&self.session, &mut problems);
+        check_argon2(&self.argon2, &mut problems);
+        if self.limits.body_bytes < 1024 || self.limits.body_bytes > 16 * 1024 * 1024 {
+            problems.push(format!("limits.body_bytes = {} must be between 1024 and 16777216", self.limits.body_bytes));
+        }
+        if !(1..=600).contains(&self.limits.request_timeout_secs) {
+            problems.push(format!(
+                "limits.request_timeout_secs = {} must be between 1 and 600",
+                self.limits.request_timeout_secs
+            ));
+        }
+        if let Some(smtp) = &self.smtp {
+            check_smtp(smtp, &mut problems);
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log_filter).is_err() {
+            problems.push(format!(
+                "log_filter = {:?} is not a valid filter such as \"info\" or \"vestibule=debug\"",
+                self.log_filter
+            ));
+        }
+        match (public_url, bind) {
+            (Some(public_url), Some(bind)) if problems.is_empty() => Ok(Config {
+                public_url,
+                bind,
+                database_url,
+                data_dir: self.data_dir,
+                site_root: self.site_root,
+                dev_mode: self.dev_mode,
+                log_format: self.log_format,
+                log_filter: self.log_filter,
+                session: self.session,
+                argon2: self.argon2,
+                limits: self.limits,
+                smtp: self.smtp,
+            }),
+            _ => Err(ConfigErrors(problems)),
+        }
+    }
+}
+
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn check_public_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value).map_err(|e| format!("public_url = {value:?} is not a URL ({e})"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback_host(&url) => {}
+        "http" => {
+            return Err(format!(
+                "public_url = {value:?} uses http on a non-loopback host; use https (cookies and passkeys need it)"
+            ))
+        }
+        other => return Err(format!("public_url = {value:?} has scheme {other:?}; use https (or http for localhost)")),
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!(
+            "public_url = {value:?} must be an origin only, like https://id.example.com (no path, query or user)"
+        ));
+    }
+    if matches!(url.host(), Some(url::Host::Ipv4(_)) | Some(url::Host::Ipv6(_))) {
+        return Err(format!(
+            "public_url = {value:?} uses an IP address; passkeys need a host name (use http://localhost:3000 locally)"
+        ));
+    }
+    Ok(url)
+}
+
+fn check_session(s: &SessionConfig, problems: &mut Vec<String>) {
+    if s.idle_timeout_secs < 60 {
+        problems.push(format!("session.idle_timeout_secs = {} is under a minute", s.idle_timeout_secs));
+    }
+    if s.absolute_timeout_secs < s.idle_timeout_secs {
+        problems.push(format!(
+            "session.absolute_timeout_secs = {} is shorter than session.idle_timeout_secs = {}",
+            s.absolute_timeout_secs, s.idle_timeout_secs
+        ));
+    }
+    if s.cleanup_interval_secs == 0 {
+        problems.push("session.cleanup_interval_secs must be at least 1".into());
+    }
+}
+
+/// OWASP's argon2id minimums trade memory for passes (m=47104/t=1 ... m=7168/t=5, all ~ 37 MiB-passes);
+/// anything weaker is refused rather than silently accepted.
+fn check_argon2(a: &Argon2Config, problems: &mut Vec<String>) {
+    let cost = u64::from(a.memory_kib) * u64::from(a.iterations);
+    if a.memory_kib < 7_168 || cost < 19_456 * 2 {
+        problems.push(format!(
+            "argon2.memory_kib = {} with argon2.iterations = {} is weaker than OWASP's minimum (19456 KiB with 2 iterations); raise one of them",
+            a.memory_kib, a.iterations
+        ));
+    }
+    if a.memory_kib > 4 * 1024 * 1024 {
+        problems.push(format!("argon2.memory_kib = {} is over 4 GiB per hash", a.memory_kib));
+    }
+    if a.parallelism == 0 || a.parallelism > 16 {
+        problems.push(format!("argon2.parallelism = {} must be between 1 and 16", a.parallelism));
+    }
+    if a.iterations > 100 {
+        problems.push(format!("argon2.iterations = {} is over 100", a.iterations));
+    }
+}
+
+fn check_smtp(smtp: &SmtpConfig, problems: &mut Vec<String>) {
+    if smtp.host.trim().is_empty() {
+        problems.push("smtp.host is empty".into());
+    }
+    if smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+        problems
+            .push(format!("smtp.from = {:?} is not a mailbox like \"Vestibule <no-reply@example.com>\"", smtp.from));
+    }
+    if smtp.password.is_some() && smtp.username.is_none() {
+        problems.push("smtp.password is set without smtp.username".into());
+    }
+    if smtp.security == SmtpSecurity::Plain && smtp.password.is_some() {
+        problems
+            .push("smtp.security = \"plain\" would send smtp.password unencrypted; use \"starttls\" or \"tls\"".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> RawConfig {
+        RawConfig::default()
+    }
+
+    fn problems(raw: RawConfig) -> Vec<String> {
+        raw.validate().err().map(|e| e.0).unwrap_or_default()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_use_an_embedded_sqlite_file() {
+        let config = valid().validate().map_err(|e| e.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.database_url, "sqlite://data/vestibule.db");
+        assert_eq!(config.public_origin(), "http://localhost:3000");
+        assert!(!config.is_https());
+    }
+
+    #[test]
+    fn public_url_must_be_https_or_loopback_and_an_origin() {
+        for bad in
+            ["http://id.example.com", "ftp://localhost", "https://id.example.com/path", "http://127.0.0.1:3000", "nope"]
+        {
+            let raw = RawConfig { public_url: bad.into(), ..valid() };
+            let p = problems(raw);
+            assert_eq!(p.len(), 1, "{bad}: {p:?}");
+            assert!(p[0].contains("public_url"), "{p:?}");
+        }
+        let raw = RawConfig { public_url: "https://id.example.com".into(), ..valid() };
+        assert!(raw.validate().is_ok());
+    }
+
+    #[test]
+    fn weak_argon2_and_inverted_session_lifetimes_are_refused_together() {
+        let raw = RawConfig {
+            argon2: Argon2Config { memory_kib: 4096, iterations: 1, ..Argon2Config::default() },
+            session: SessionConfig { idle_timeout_secs: 3600, absolute_timeout_secs: 60, ..SessionConfig::default() },
+            ..valid()
+        };
+        let p = problems(raw);
+        assert!(p.iter().any(|m| m.contains("argon2.memory_kib")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("absolute_timeout_secs")), "{p:?}");
+    }
+
+    #[test]
+    fn owasp_equivalent_argon2_trade_offs_are_accepted() {
+        for (m, t) in [(47_104, 1), (19_456, 2), (12_288, 4), (7_168, 6)] {
+            let raw = RawConfig {
+                argon2: Argon2Config { memory_kib: m, iterations: t, ..Argon2Config::default() },
+                ..valid()
+            };
+            assert!(raw.validate().is_ok(), "m={m} t={t}");
+        }
+    }
+
+    #[test]
+    fn database_url_problem_never_echoes_the_url() {
+        let raw = RawConfig { database_url: Some("mysql://user:hunter2@db/x".into()), ..valid() };
+        let p = problems(raw);
+        assert_eq!(p.len(), 1);
+        assert!(!p[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn smtp_plain_with_password_is_refused() {
+        let raw = RawConfig {
+            smtp: Some(SmtpConfig {
+                host: "mail.example.com".into(),
+                port: None,
+                security: SmtpSecurity::Plain,
+                username: Some("u".into()),
+                password: Some(SecretString::from("p")),
+                from: "Vestibule <no-reply@example.com>".into(),
+            }),
+            ..valid()
+        };
+        assert!(problems(raw).iter().any(|p| p.contains("unencrypted")));
+    }
+
+    #[test]
+    fn file_and_environment_are_merged_with_the_environment_winning() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("vestibule.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:4000\"\ndev_mode = true\n[session]\nidle_timeout_secs = 120\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("VESTIBULE_BIND", "127.0.0.1:5000");
+            jail.set_env("VESTIBULE_SESSION__ABSOLUTE_TIMEOUT_SECS", "240");
+            let raw = raw_from(Some(&path)).map_err(|e| e.to_string())?;
+            assert_eq!(raw.bind, "127.0.0.1:5000");
+            assert!(raw.dev_mode);
+            assert_eq!(raw.session.idle_timeout_secs, 120);
+            assert_eq!(raw.session.absolute_timeout_secs, 240);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_reported() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("vestibule.toml");
+        std::fs::write(&path, "publik_url = \"https://x.example\"\n").unwrap_or_else(|e| panic!("{e}"));
+        let err = raw_from(Some(&path)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("publik_url"), "{err}");
+    }
+}

@@ -1,0 +1,110 @@
+//! Security headers on every response (security.md, "Headers").
+//!
+//! Pages rendered by Leptos get a Content-Security-Policy carrying the per-request nonce that leptos_axum
+//! puts on its own inline scripts (`set_page_csp`, called from the shell); every other response gets a
+//! policy that allows nothing to run. `strict-dynamic` lets the nonced hydration script load the wasm
+//! bundle's JavaScript; `wasm-unsafe-eval` lets it compile the WebAssembly; nothing else runs.
+
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::Response,
+};
+use http::{header, HeaderMap, HeaderValue};
+
+/// The policy for HTML pages, with `nonce` allowed to run scripts.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// For responses that are not pages (JSON, files, errors): nothing may run or frame them.
+pub const STRICT_CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Called while the shell renders: puts the page policy, with this response's nonce, on the response.
+pub fn set_page_csp() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&page_csp(&nonce)) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// Whether HSTS is sent (only when the public URL is https: over http browsers ignore it anyway).
+#[derive(Clone, Copy)]
+pub struct HeaderPolicy {
+    pub hsts: bool,
+}
+
+pub async fn middleware(State(policy): State<HeaderPolicy>, req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    apply(response.headers_mut(), policy);
+    response
+}
+
+fn apply(headers: &mut HeaderMap, policy: HeaderPolicy) {
+    let set = |headers: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(headers, header::CONTENT_SECURITY_POLICY, STRICT_CSP);
+    }
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    // same-origin keeps full URLs inside the portal (Leptos' no-JavaScript form posts return to the
+    // Referer) and sends nothing to other sites.
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(headers, http::HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set(headers, http::HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
+    set(
+        headers,
+        http::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
+    if policy.hsts {
+        set(headers, header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
+    }
+    // Pages may show personal data: never stored by browsers or proxies. Hashed static assets under /pkg
+    // are the exception and get their own caching from the file service.
+    let is_html = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.starts_with("text/html") || v.starts_with("application/json") || v.starts_with("application/problem+json")
+    });
+    if is_html {
+        set(headers, header::CACHE_CONTROL, "no-store");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_policy_allows_only_the_nonce_and_forbids_framing_and_plugins() {
+        let csp = page_csp("abc");
+        assert!(csp.contains("script-src 'nonce-abc' 'strict-dynamic' 'wasm-unsafe-eval';"));
+        for part in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
+            assert!(csp.contains(part), "{part}");
+        }
+        assert!(!csp.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn hsts_only_when_asked_and_page_csp_is_kept() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("x"));
+        apply(&mut h, HeaderPolicy { hsts: false });
+        assert_eq!(h.get(header::CONTENT_SECURITY_POLICY).map(|v| v.as_bytes()), Some(&b"x"[..]));
+        assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+        let mut h = HeaderMap::new();
+        apply(&mut h, HeaderPolicy { hsts: true });
+        assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_some());
+        assert_eq!(h.get(header::CONTENT_SECURITY_POLICY).map(|v| v.as_bytes()), Some(STRICT_CSP.as_bytes()));
+    }
+}

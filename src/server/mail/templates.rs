@@ -1,0 +1,56 @@
+//! Message templates. Each message has a text and an HTML part rendered from files in `src/server/templates/mail/`;
+//! the HTML part escapes every value, so text a user typed cannot become markup.
+
+use askama::Template;
+use lettre::message::Mailbox;
+
+use super::{MailError, OutgoingMail};
+use crate::i18n::t;
+
+#[derive(Template)]
+#[template(path = "mail/test.html")]
+struct TestHtml<'a> {
+    subject: &'a str,
+    body: &'a str,
+    note: &'a str,
+    footer: &'a str,
+    public_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/test.txt")]
+struct TestText<'a> {
+    subject: &'a str,
+    body: &'a str,
+    note: &'a str,
+    footer: &'a str,
+    public_url: &'a str,
+}
+
+/// The message `vestibule mail-test` sends to check the mail settings; `note` is free text from the operator.
+pub fn test_message(to: Mailbox, note: &str, public_url: &str) -> Result<OutgoingMail, MailError> {
+    let subject = t("mail.test.subject");
+    let (body, footer) = (t("mail.test.body"), t("mail.footer"));
+    Ok(OutgoingMail {
+        to,
+        subject: subject.to_string(),
+        text: TestText { subject, body, note, footer, public_url }.render()?,
+        html: TestHtml { subject, body, note, footer, public_url }.render()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_part_escapes_what_a_person_typed_and_text_part_keeps_it() {
+        let to: Mailbox = "a@example.com".parse().unwrap_or_else(|e| panic!("{e}"));
+        let mail = test_message(to, "<script>alert(1)</script> & \"x\"", "http://localhost:3000")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!mail.html.contains("<script>"), "{}", mail.html);
+        assert!(mail.html.contains("&#60;script&#62;alert(1)&#60;/script&#62; &#38;"), "{}", mail.html);
+        assert!(mail.text.contains("<script>alert(1)</script> & \"x\""));
+        assert!(mail.html.contains(t("mail.test.body")));
+    }
+}

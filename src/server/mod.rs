@@ -1,0 +1,13 @@
+//! The HTTP edge: configuration, application state, middleware and the non-Leptos routes.
+
+pub mod config;
+pub mod csrf;
+pub mod headers;
+pub mod health;
+pub mod logging;
+pub mod mail;
+pub mod operation;
+pub mod router;
+pub mod serve;
+pub mod sessions;
+pub mod state;

@@ -1,0 +1,157 @@
+//! The whole HTTP application: Leptos pages and server functions, health routes, static files, and the
+//! middleware stack. `build` is what `serve` runs and what the integration tests drive.
+
+use std::time::Duration;
+
+use askama::Template;
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    middleware::{self, Next},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::app::{shell, App};
+use crate::error::{AppError, ErrorKind};
+use crate::i18n::t;
+use crate::server::csrf::CsrfPolicy;
+use crate::server::headers::HeaderPolicy;
+use crate::server::sessions::{self, DbSessionStore};
+use crate::server::state::AppState;
+use crate::server::{csrf, headers, health, operation};
+
+pub fn build(state: AppState, store: DbSessionStore) -> Router {
+    build_with(state, store, Router::new())
+}
+
+/// `build` plus `extra` routes under the same middleware: the integration tests mount probes here (a route
+/// that writes the session, one that never answers) to test the stack without test code in the product.
+pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState>) -> Router {
+    let config = state.config.clone();
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let shell_options = state.leptos.clone();
+
+    // Layers run outside-in in the reverse order of the `.layer` calls below: operation id first, so every
+    // log line and error carries it; then headers, timeout, body limit, CSRF, and the session last.
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(extra)
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            shell,
+        ))
+        .with_state(state)
+        .layer(sessions::layer(store, &config))
+        .layer(middleware::from_fn_with_state(
+            CsrfPolicy { origin: config.public_origin(), session_cookie: sessions::cookie_name(config.is_https()) },
+            csrf::middleware,
+        ))
+        .layer(middleware::from_fn_with_state(config.limits.body_bytes, limit_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.limits.request_timeout_secs),
+        ))
+        .layer(middleware::from_fn(explain_timeouts))
+        .layer(middleware::from_fn_with_state(HeaderPolicy { hsts: config.is_https() }, headers::middleware))
+        .layer(middleware::from_fn(operation::middleware))
+}
+
+/// Refuses bodies over `limit` bytes with 413, whether or not the client declared a length. The body is read
+/// here (it is small by then) because a limit enforced while a server function streams it would surface as
+/// that function's error, a 500, instead of a clear 413.
+async fn limit_body(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return error_response(&AppError::new(ErrorKind::PayloadTooLarge), req.headers());
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(_) => error_response(&AppError::new(ErrorKind::PayloadTooLarge), &parts.headers),
+    }
+}
+
+/// The timeout layer answers with an empty 408; give it the same error page or problem document, with
+/// operation id, as every other error.
+async fn explain_timeouts(req: Request, next: Next) -> Response {
+    let request_headers = req.headers().clone();
+    let response = next.run(req).await;
+    if response.status() == StatusCode::REQUEST_TIMEOUT && response.headers().get(header::CONTENT_TYPE).is_none() {
+        return error_response(&AppError::new(ErrorKind::Timeout), &request_headers);
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    app_name: &'a str,
+    title: &'a str,
+    message: &'a str,
+    operation_id: Option<&'a str>,
+    operation_id_label: &'a str,
+    operation_id_hint: &'a str,
+    back: &'a str,
+}
+
+fn wants_json(request_headers: &HeaderMap) -> bool {
+    let accept = request_headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    !accept.contains("text/html") && (accept.contains("json") || accept.is_empty() || accept == "*/*")
+}
+
+/// Renders `err` as an HTML page for browsers and as RFC 9457 problem+json for everything else.
+pub fn error_response(err: &AppError, request_headers: &HeaderMap) -> Response {
+    let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if wants_json(request_headers) {
+        let body = serde_json::json!({
+            "type": "about:blank",
+            "title": err.message(),
+            "status": status.as_u16(),
+            "kind": err.kind,
+            "operation_id": err.operation_id,
+        });
+        let mut response = (status, body.to_string()).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        return response;
+    }
+    let page = ErrorPage {
+        app_name: t("app.name"),
+        title: t("error.title"),
+        message: err.message(),
+        operation_id: err.operation_id.as_deref(),
+        operation_id_label: t("error.operation_id"),
+        operation_id_hint: t("error.operation_id_hint"),
+        back: t("placeholder.back"),
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "error page did not render");
+            (status, err.message()).into_response()
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        error_response(&self, &HeaderMap::new())
+    }
+}

@@ -1,0 +1,85 @@
+//! Start-up and shutdown of the `serve` command.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tower_sessions::session_store::ExpiredDeletion;
+
+use crate::db::Db;
+use crate::server::config::Config;
+use crate::server::mail::Mailer;
+use crate::server::router;
+use crate::server::sessions::DbSessionStore;
+use crate::server::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the database URL is not usable: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("mail settings are not usable: {0}")]
+    Mail(#[from] crate::server::mail::MailError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot create the data directory {dir}: {source}")]
+    DataDir { dir: String, source: std::io::Error },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The application state and router for `config`, with migrations applied.
+pub async fn prepare(config: Config) -> Result<(AppState, DbSessionStore), StartError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|source| StartError::DataDir { dir: config.data_dir.display().to_string(), source })?;
+    let db = Db::connect_lazy(&config.database_url)?;
+    db.migrate().await?;
+    let mailer = Mailer::from_config(&config)?;
+    if let Some(outbox) = mailer.outbox() {
+        tracing::warn!(dir = %outbox.dir().display(), "no [smtp] configured: mail is written to the outbox directory, not sent");
+    }
+    let store = DbSessionStore::new(db.clone(), Duration::from_secs(config.session.absolute_timeout_secs));
+    Ok((AppState::new(config, db, mailer), store))
+}
+
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let addr = config.bind;
+    let cleanup_every = Duration::from_secs(config.session.cleanup_interval_secs);
+    let public_url = config.public_url.to_string();
+    let (state, store) = prepare(config).await?;
+    let cleanup = tokio::spawn(store.clone().continuously_delete_expired(cleanup_every));
+    let app = router::build(state, store);
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    tracing::info!(%addr, %public_url, "Vestibule is listening");
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    cleanup.abort();
+    tracing::info!("Vestibule stopped");
+    served.map_err(StartError::Serve)
+}
+
+/// Resolves on SIGTERM or Ctrl-C; axum then stops accepting and lets running requests finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received, finishing open requests");
+}

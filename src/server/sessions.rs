@@ -1,0 +1,197 @@
+//! tower-sessions on our own database.
+//!
+//! Written here rather than taken from tower-sessions-sqlx-store because that crate keeps one store per
+//! back end and an opaque blob per row: we need one store over the `Any` pool (same code on SQLite and
+//! PostgreSQL), ids stored only as hashes, an absolute lifetime enforced at load, and the account id as a
+//! column so users can list and end their sessions (account center) and sign-out-everywhere can work.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::db::{sessions as repo, Db};
+use crate::server::config::Config;
+
+/// Session data key holding the signed-in account's id; copied into the `account_id` column.
+pub const ACCOUNT_ID_KEY: &str = "account_id";
+
+/// The cookie name: `__Host-` (Secure, Path=/, no Domain, enforced by browsers) whenever the portal is served
+/// over https. Browsers refuse `__Host-` cookies without `Secure`, which plain http on localhost cannot set.
+pub fn cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Host-vestibule"
+    } else {
+        "vestibule"
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DbSessionStore {
+    db: Db,
+    absolute_lifetime: i64,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db, absolute_lifetime: Duration) -> Self {
+        Self { db, absolute_lifetime: i64::try_from(absolute_lifetime.as_secs()).unwrap_or(i64::MAX) }
+    }
+
+    fn now() -> i64 {
+        OffsetDateTime::now_utc().unix_timestamp()
+    }
+}
+
+fn id_hash(id: &Id) -> String {
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
+}
+
+fn backend(e: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+fn encode(record: &Record) -> session_store::Result<(String, Option<String>)> {
+    let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    let account = record.data.get(ACCOUNT_ID_KEY).and_then(|v| v.as_str()).map(str::to_owned);
+    Ok((data, account))
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let (data, account) = encode(record)?;
+        loop {
+            let hash = id_hash(&record.id);
+            let row = repo::NewSession {
+                id_hash: &hash,
+                data: &data,
+                expires_at: record.expiry_date.unix_timestamp(),
+                account_id: account.as_deref(),
+                now: Self::now(),
+            };
+            if repo::insert(&self.db.pool, &row).await.map_err(backend)? {
+                return Ok(());
+            }
+            // 128 random bits collided: draw again rather than overwrite someone's session.
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let (data, account) = encode(record)?;
+        let hash = id_hash(&record.id);
+        let row = repo::NewSession {
+            id_hash: &hash,
+            data: &data,
+            expires_at: record.expiry_date.unix_timestamp(),
+            account_id: account.as_deref(),
+            now: Self::now(),
+        };
+        repo::upsert(&self.db.pool, &row).await.map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = Self::now();
+        let Some(row) =
+            repo::find_live(&self.db.pool, &id_hash(id), now, now - self.absolute_lifetime).await.map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&row.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp(row.expires_at)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        repo::delete(&self.db.pool, &id_hash(id)).await.map_err(backend)
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for DbSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        let now = Self::now();
+        let removed = repo::delete_expired(&self.db.pool, now, now - self.absolute_lifetime).await.map_err(backend)?;
+        if removed > 0 {
+            tracing::debug!(removed, "expired sessions deleted");
+        }
+        Ok(())
+    }
+}
+
+/// The session layer: cookie named and flagged per security.md (HttpOnly, SameSite=Lax, Path=/, no Domain,
+/// Secure under https), idle expiry from the configuration.
+pub fn layer(store: DbSessionStore, config: &Config) -> SessionManagerLayer<DbSessionStore> {
+    let idle = time::Duration::seconds(i64::try_from(config.session.idle_timeout_secs).unwrap_or(i64::MAX));
+    SessionManagerLayer::new(store)
+        .with_name(cookie_name(config.is_https()))
+        .with_secure(config.is_https())
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store(absolute: u64) -> (tempfile::TempDir, DbSessionStore) {
+        let (dir, db) = crate::db::test_db().await;
+        (dir, DbSessionStore::new(db, Duration::from_secs(absolute)))
+    }
+
+    fn record(expires_in: i64) -> Record {
+        let mut data = std::collections::HashMap::new();
+        data.insert(ACCOUNT_ID_KEY.to_string(), serde_json::json!("acct-1"));
+        Record { id: Id::default(), data, expiry_date: OffsetDateTime::now_utc() + time::Duration::seconds(expires_in) }
+    }
+
+    #[tokio::test]
+    async fn round_trip_keeps_data_and_stores_only_the_hash() {
+        let (_dir, store) = store(3600).await;
+        let mut r = record(600);
+        store.create(&mut r).await.unwrap_or_else(|e| panic!("{e}"));
+        let loaded = store.load(&r.id).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded.map(|l| l.data), Some(r.data.clone()));
+        let ids: Vec<(String, Option<String>)> = sqlx::query_as("SELECT id_hash, account_id FROM sessions")
+            .fetch_all(&store.db.pool)
+            .await
+            .unwrap_or_default();
+        assert_eq!(ids, vec![(id_hash(&r.id), Some("acct-1".to_string()))]);
+        assert!(!ids[0].0.contains(&r.id.to_string()));
+        store.delete(&r.id).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(store.load(&r.id).await.unwrap_or_else(|e| panic!("{e}")).is_none());
+    }
+
+    #[tokio::test]
+    async fn idle_expired_and_absolutely_expired_sessions_do_not_load_and_are_cleaned_up() {
+        let (_dir, store) = store(3600).await;
+        let mut expired = record(-5);
+        store.create(&mut expired).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(store.load(&expired.id).await.unwrap_or_else(|e| panic!("{e}")).is_none());
+
+        let mut old = record(600);
+        store.create(&mut old).await.unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query("UPDATE sessions SET created_at = created_at - 7200 WHERE id_hash = $1")
+            .bind(id_hash(&old.id))
+            .execute(&store.db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(store.load(&old.id).await.unwrap_or_else(|e| panic!("{e}")).is_none());
+
+        let mut live = record(600);
+        store.create(&mut live).await.unwrap_or_else(|e| panic!("{e}"));
+        store.delete_expired().await.unwrap_or_else(|e| panic!("{e}"));
+        let left: (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM sessions").fetch_one(&store.db.pool).await.unwrap_or((-1,));
+        assert_eq!(left.0, 1);
+        assert!(store.load(&live.id).await.unwrap_or_else(|e| panic!("{e}")).is_some());
+    }
+}

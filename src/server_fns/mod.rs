@@ -1,0 +1,17 @@
+//! Server functions, grouped by flow. Thin: decode, call the core, map the error.
+
+pub mod dev;
+
+use crate::error::AppError;
+
+/// Returns `err` after setting the HTTP status its kind implies (server functions answer 500 otherwise).
+/// During server rendering this sets the page's status, so a page that fails with NotFound answers 404.
+pub fn with_status(err: AppError) -> AppError {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = http::StatusCode::from_u16(err.kind.status()) {
+            response.set_status(status);
+        }
+    }
+    err
+}

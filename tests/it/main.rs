@@ -1,0 +1,15 @@
+//! The integration-test binary: drives the real router (`tower::ServiceExt::oneshot`, no network) on
+//! SQLite and on a real PostgreSQL. `both!` runs each test body once per back end.
+//!
+//! PostgreSQL: `VESTIBULE_TEST_POSTGRES_URL` names an admin URL (scripts/test starts a server and sets it);
+//! each test gets a fresh database. Without it the PostgreSQL half fails with a message saying so, unless
+//! `VESTIBULE_TEST_SKIP_POSTGRES=1` is set on purpose.
+
+mod support;
+
+mod csrf;
+mod errors;
+mod health;
+mod mail;
+mod pages;
+mod sessions;

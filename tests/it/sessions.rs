@@ -1,0 +1,67 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::{body::Body, routing::get, Router};
+use http::Request;
+use tower_sessions::Session;
+
+use crate::both;
+use crate::support::{app_with, body_text, Backend};
+use vestibule::server::state::AppState;
+
+fn probes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/probe/session/write",
+            get(|session: Session| async move {
+                session.insert("n", 1u32).await.unwrap();
+                "written"
+            }),
+        )
+        .route(
+            "/probe/session/read",
+            get(|session: Session| async move { format!("{:?}", session.get::<u32>("n").await.unwrap()) }),
+        )
+}
+
+fn set_cookie(res: &http::Response<Body>) -> String {
+    res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+/// Cookie flags per security.md, the session row in the database, and reading it back.
+async fn session_cookie_is_flagged_and_backed_by_the_database(backend: Backend) {
+    let app = app_with(backend, |_| {}, probes()).await;
+    let res = app.get("/probe/session/write").await;
+    let cookie = set_cookie(&res);
+    assert!(cookie.starts_with("vestibule="), "{cookie}");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{flag} missing: {cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let id = pair.trim_start_matches("vestibule=");
+    assert!(id.len() >= 22, "session id of at least 128 bits: {id}");
+
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT id_hash FROM sessions").fetch_all(&app.state.db.pool).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_ne!(rows[0].0, id, "the database holds a hash, not the id");
+
+    let req = Request::get("/probe/session/read").header("cookie", &pair).body(Body::empty()).unwrap();
+    assert_eq!(body_text(app.send(req).await).await, "Some(1)");
+
+    // a made-up id is worth nothing
+    let req = Request::get("/probe/session/read")
+        .header("cookie", "vestibule=AAAAAAAAAAAAAAAAAAAAAA")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(body_text(app.send(req).await).await, "None");
+}
+both!(session_cookie, session_cookie_is_flagged_and_backed_by_the_database);
+
+async fn https_deployments_use_a_host_prefixed_secure_cookie(backend: Backend) {
+    let app = app_with(backend, |c| c.public_url = "https://id.example.com".into(), probes()).await;
+    let cookie = set_cookie(&app.get("/probe/session/write").await);
+    assert!(cookie.starts_with("__Host-vestibule="), "{cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
+}
+both!(host_prefixed_cookie, https_deployments_use_a_host_prefixed_secure_cookie);
