@@ -437,6 +437,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure must return figment's (large) error type
     fn file_and_environment_are_merged_with_the_environment_winning() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("vestibule.toml");
@@ -445,7 +446,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("VESTIBULE_BIND", "127.0.0.1:5000");
             jail.set_env("VESTIBULE_SESSION__ABSOLUTE_TIMEOUT_SECS", "240");
-            let raw = raw_from(Some(&path)).map_err(|e| e.to_string())?;
+            let raw = raw_from(Some(&path)).map_err(|e| figment::Error::from(e.to_string()))?;
             assert_eq!(raw.bind, "127.0.0.1:5000");
             assert!(raw.dev_mode);
             assert_eq!(raw.session.idle_timeout_secs, 120);

@@ -15,6 +15,7 @@ use axum::{
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::app::{shell, App};
@@ -69,8 +70,20 @@ pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState
             Duration::from_secs(config.limits.request_timeout_secs),
         ))
         .layer(middleware::from_fn(explain_timeouts))
+        .layer(CompressionLayer::new().gzip(true).compress_when(is_static_asset))
         .layer(middleware::from_fn_with_state(HeaderPolicy { hsts: config.is_https() }, headers::middleware))
         .layer(middleware::from_fn(operation::middleware))
+}
+
+/// Only the bundle (wasm, JavaScript, CSS) is compressed. Pages are not: compressing a page that reflects
+/// input next to a secret opens it to BREACH-style length attacks, and pages are small anyway.
+fn is_static_asset(_: StatusCode, _: http::Version, headers: &HeaderMap, _: &http::Extensions) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.starts_with("application/wasm")
+            || v.starts_with("text/javascript")
+            || v.starts_with("application/javascript")
+            || v.starts_with("text/css")
+    })
 }
 
 /// Refuses bodies over `limit` bytes with 413, whether or not the client declared a length. The body is read

@@ -8,7 +8,7 @@ use crate::support::{app_with, body_text, header, Backend};
 use vestibule::error::{AppError, ErrorKind};
 
 fn probes() -> Router<vestibule::server::state::AppState> {
-    Router::new().route("/probe/never", get(|| std::future::pending::<&'static str>())).route(
+    Router::new().route("/probe/never", get(std::future::pending::<&'static str>)).route(
         "/probe/fail",
         get(|| async {
             Err::<(), AppError>(AppError::internal("secret detail: relation \"accounts\" does not exist"))

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod cli;
 mod csrf;
 mod errors;
 mod health;

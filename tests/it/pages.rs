@@ -79,3 +79,20 @@ async fn dev_outbox_exists_only_in_dev_mode(backend: Backend) {
     assert!(html.contains("Dev outbox") && html.contains("ann@example.com") && html.contains("Vestibule test message"));
 }
 both!(dev_outbox, dev_outbox_exists_only_in_dev_mode);
+
+/// The bundle is served gzip-compressed when the browser accepts it; pages never are (BREACH).
+async fn static_assets_are_compressed_and_pages_are_not(backend: Backend) {
+    let app = app(backend).await;
+    let pkg = app.dir.path().join("site/pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("vestibule.css"), ".a{color:red}\n".repeat(400)).unwrap();
+    let req = |path: &str| {
+        http::Request::get(path).header("accept-encoding", "gzip").body(axum::body::Body::empty()).unwrap()
+    };
+    let css = app.send(req("/pkg/vestibule.css")).await;
+    assert_eq!(css.status(), 200);
+    assert_eq!(header(&css, "content-encoding"), "gzip");
+    let page = app.send(req("/")).await;
+    assert_eq!(header(&page, "content-encoding"), "");
+}
+both!(compression, static_assets_are_compressed_and_pages_are_not);

@@ -9,7 +9,9 @@ use crate::i18n::t;
 #[component]
 pub fn PageLayout(children: Children) -> impl IntoView {
     view! {
-        <a href="#content" class="vs-skip-link">{t("nav.skip")}</a>
+        // rel="external" keeps the client-side router out of this link: the browser's own in-page
+        // navigation then moves keyboard focus to <main>, which the router's would not.
+        <a href="#content" rel="external" class="vs-skip-link">{t("nav.skip")}</a>
         <header class="vs-header">
             <a href="/" class="vs-brand">{t("app.name")}</a>
             <nav aria-label=t("nav.main")>

@@ -1,0 +1,62 @@
+import { defineConfig } from "@playwright/test";
+import * as path from "node:path";
+
+// The release binary built by `cargo leptos build --release`, on a throwaway data directory, in dev mode
+// (mail goes to the outbox). Port 3100 so a portal started by scripts/run on 3000 does not interfere.
+export const PORT = 3100;
+export const BASE_URL = `http://localhost:${PORT}`;
+export const ROOT = path.resolve(__dirname, "..");
+export const DATA_DIR = path.join(ROOT, "target", "e2e-data");
+export const SERVER_ENV = {
+  VESTIBULE_BIND: `127.0.0.1:${PORT}`,
+  VESTIBULE_PUBLIC_URL: BASE_URL,
+  VESTIBULE_DATA_DIR: DATA_DIR,
+  VESTIBULE_SITE_ROOT: path.join(ROOT, "target", "site"),
+  VESTIBULE_DEV_MODE: "true",
+  VESTIBULE_LOG_FILTER: "warn",
+};
+
+// Debian's Chromium, never a downloaded browser. The flags keep it from reaching for the network, which
+// this machine does not have.
+const chromium = {
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+};
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  use: {
+    baseURL: BASE_URL,
+    browserName: "chromium",
+    launchOptions: chromium,
+    trace: "retain-on-failure",
+  },
+  projects: [
+    { name: "hydrated", use: { javaScriptEnabled: true } },
+    { name: "no-js", use: { javaScriptEnabled: false } },
+  ],
+  webServer: {
+    command: `rm -rf "${DATA_DIR}" && exec "${path.join(ROOT, "target", "release", "vestibule")}" serve`,
+    cwd: ROOT,
+    env: SERVER_ENV,
+    url: `${BASE_URL}/readyz`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+  },
+});

@@ -1,0 +1,126 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+//! The `vestibule` binary itself: configuration errors, migrate, and a real serve that stops cleanly on
+//! SIGTERM with JSON logs.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vestibule");
+
+fn vestibule(dir: &tempfile::TempDir) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("VESTIBULE_DATA_DIR", dir.path().join("data"))
+        .env("VESTIBULE_SITE_ROOT", dir.path().join("site"))
+        .current_dir(dir.path());
+    cmd
+}
+
+#[test]
+fn invalid_configuration_is_reported_with_the_keys_to_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = vestibule(&dir)
+        .args(["check-config"])
+        .env("VESTIBULE_PUBLIC_URL", "http://id.example.com")
+        .env("VESTIBULE_ARGON2__MEMORY_KIB", "1024")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 problem(s)"), "{err}");
+    assert!(err.contains("public_url") && err.contains("argon2.memory_kib"), "{err}");
+}
+
+#[test]
+fn check_config_prints_a_summary_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("vestibule.toml"),
+        "[smtp]\nhost = \"smtp.example.com\"\nsecurity = \"starttls\"\nusername = \"u\"\npassword = \"hunter2-secret\"\nfrom = \"A <a@example.com>\"\n",
+    )
+    .unwrap();
+    let out = vestibule(&dir)
+        .args(["check-config"])
+        .env("VESTIBULE_DATABASE_URL", "postgres://u:pw-secret@db/x")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("configuration is valid") && text.contains("PostgreSQL") && text.contains("smtp.example.com")
+    );
+    assert!(!text.contains("hunter2-secret") && !text.contains("pw-secret"), "{text}");
+}
+
+#[test]
+fn migrate_creates_the_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = vestibule(&dir).args(["migrate"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("data/vestibule.db").exists());
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn serve_answers_then_stops_cleanly_on_sigterm_with_json_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = vestibule(&dir)
+        .args(["serve"])
+        .env("VESTIBULE_BIND", format!("127.0.0.1:{port}"))
+        .env("VESTIBULE_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // wait until it answers (a condition, bounded), then check readiness
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        if let Some(r) = http_get(port, "/healthz") {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "server did not come up");
+        assert!(child.try_wait().unwrap().is_none(), "server exited early");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(http_get(port, "/readyz").unwrap_or_default().starts_with("HTTP/1.1 200"));
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+
+    let logs: Vec<String> = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok).collect();
+    assert!(!logs.is_empty());
+    for line in &logs {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(value.get("level").is_some() && value.get("timestamp").is_some(), "{line}");
+    }
+    assert!(logs.iter().any(|l| l.contains("shutdown signal received")), "{logs:?}");
+    assert!(logs.iter().any(|l| l.contains("Vestibule stopped")), "{logs:?}");
+}
