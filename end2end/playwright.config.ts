@@ -7,6 +7,12 @@ export const PORT = 3100;
 export const BASE_URL = `http://localhost:${PORT}`;
 export const ROOT = path.resolve(__dirname, "..");
 export const DATA_DIR = path.join(ROOT, "target", "e2e-data");
+export const BIN = path.join(ROOT, "target", "release", "vestibule");
+export const SMTP_PORT = 3102;
+export const SMTP_BASE_URL = `http://localhost:${SMTP_PORT}`;
+export const SMTP_DATA_DIR = path.join(ROOT, "target", "e2e-data-smtp");
+export const MAILDEV_SMTP = 1025;
+export const MAILDEV_WEB = 1080;
 export const SERVER_ENV = {
   VESTIBULE_BIND: `127.0.0.1:${PORT}`,
   VESTIBULE_PUBLIC_URL: BASE_URL,
@@ -49,14 +55,45 @@ export default defineConfig({
     { name: "hydrated", use: { javaScriptEnabled: true } },
     { name: "no-js", use: { javaScriptEnabled: false } },
   ],
-  webServer: {
-    command: `rm -rf "${DATA_DIR}" && exec "${path.join(ROOT, "target", "release", "vestibule")}" serve`,
-    cwd: ROOT,
-    env: SERVER_ENV,
-    url: `${BASE_URL}/readyz`,
-    timeout: 60_000,
-    reuseExistingServer: false,
-    stdout: "pipe",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      // dev mode, mail to the outbox
+      command: `rm -rf "${DATA_DIR}" && exec "${BIN}" serve`,
+      cwd: ROOT,
+      env: SERVER_ENV,
+      url: `${BASE_URL}/readyz`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      // a real SMTP server (maildev) that the second portal delivers to
+      command: `npx maildev --ip 127.0.0.1 --smtp ${MAILDEV_SMTP} --web ${MAILDEV_WEB} --web-ip 127.0.0.1 --silent`,
+      url: `http://127.0.0.1:${MAILDEV_WEB}/email`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+    },
+    {
+      // production mode, mail over SMTP
+      command: `rm -rf "${SMTP_DATA_DIR}" && exec "${BIN}" serve`,
+      cwd: ROOT,
+      env: {
+        ...SERVER_ENV,
+        VESTIBULE_BIND: `127.0.0.1:${SMTP_PORT}`,
+        VESTIBULE_PUBLIC_URL: SMTP_BASE_URL,
+        VESTIBULE_DATA_DIR: SMTP_DATA_DIR,
+        VESTIBULE_DEV_MODE: "false",
+        VESTIBULE_SMTP__HOST: "127.0.0.1",
+        VESTIBULE_SMTP__PORT: String(MAILDEV_SMTP),
+        VESTIBULE_SMTP__SECURITY: "plain",
+        VESTIBULE_SMTP__FROM: "Vestibule <no-reply@localhost>",
+      },
+      url: `${SMTP_BASE_URL}/readyz`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
 });

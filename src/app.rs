@@ -9,9 +9,8 @@ use leptos_router::{
 
 use crate::i18n::t;
 use crate::ui::layouts::PageLayout;
-use crate::ui::pages::{
-    dev_outbox::DevOutboxPage, home::HomePage, not_found::NotFoundPage, placeholder::PlaceholderPage,
-};
+use crate::ui::pages::auth::{AccountPage, LoginPage, SignupPage, VerifyEmailPage};
+use crate::ui::pages::{dev_outbox::DevOutboxPage, home::HomePage, not_found::NotFoundPage};
 
 /// The document around every page. Runs on the server only.
 ///
@@ -51,8 +50,10 @@ pub fn App() -> impl IntoView {
             <PageLayout>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("") view=HomePage />
-                    <Route path=path!("/signup") view=|| view! { <PlaceholderPage title_key="signup.title" /> } />
-                    <Route path=path!("/login") view=|| view! { <PlaceholderPage title_key="login.title" /> } />
+                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/dev/outbox") view=DevOutboxPage ssr=SsrMode::Async />
                 </Routes>
             </PageLayout>

@@ -18,6 +18,18 @@ pub enum ErrorKind {
     /// Busy or a dependency (the database) is down: retrying later may work.
     Unavailable,
     Internal,
+    /// Form input refused; `AppError::problems` says what to fix.
+    Validation,
+    /// Sign-in failed: one answer for unknown address, wrong password, locked or unverified account.
+    InvalidCredentials,
+    /// Too many attempts; `AppError::retry_after` says how long to wait.
+    Throttled,
+    /// A code was wrong, used up or expired.
+    InvalidCode,
+    /// A link was wrong, used or expired.
+    InvalidLink,
+    /// A verification that sets a password was opened in another browser than the one that signed up.
+    WrongBrowser,
 }
 
 impl ErrorKind {
@@ -30,6 +42,12 @@ impl ErrorKind {
             ErrorKind::Timeout => "error.timeout",
             ErrorKind::Unavailable => "error.unavailable",
             ErrorKind::Internal => "error.internal",
+            ErrorKind::Validation => "error.validation",
+            ErrorKind::InvalidCredentials => "error.invalid_credentials",
+            ErrorKind::Throttled => "error.throttled",
+            ErrorKind::InvalidCode => "error.invalid_code",
+            ErrorKind::InvalidLink => "error.invalid_link",
+            ErrorKind::WrongBrowser => "error.wrong_browser",
         }
     }
 
@@ -42,17 +60,34 @@ impl ErrorKind {
             ErrorKind::Timeout => 408,
             ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
+            ErrorKind::Validation => 422,
+            ErrorKind::InvalidCredentials => 401,
+            ErrorKind::Throttled => 429,
+            ErrorKind::InvalidCode | ErrorKind::InvalidLink | ErrorKind::WrongBrowser => 400,
         }
     }
 }
 
+/// One thing to fix in a form: the field's name and a message for the person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
 /// An error as a person or a client sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("{}", t(self.kind.message_key()))]
+#[error("{}", self.message())]
 pub struct AppError {
     pub kind: ErrorKind,
     /// Ties the message to the server log line that holds the detail.
     pub operation_id: Option<String>,
+    /// For `Validation`: what to fix, per field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+    /// For `Throttled`: seconds until the next attempt is allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
 }
 
 impl AppError {
@@ -62,11 +97,31 @@ impl AppError {
         let operation_id = crate::server::operation::current();
         #[cfg(not(feature = "ssr"))]
         let operation_id = None;
-        Self { kind, operation_id }
+        Self { kind, operation_id, problems: Vec::new(), retry_after: None }
     }
 
-    pub fn message(&self) -> &'static str {
-        t(self.kind.message_key())
+    pub fn validation(problems: Vec<Problem>) -> Self {
+        Self { problems, ..Self::new(ErrorKind::Validation) }
+    }
+
+    pub fn throttled(retry_after: i64) -> Self {
+        Self { retry_after: Some(retry_after.max(1)), ..Self::new(ErrorKind::Throttled) }
+    }
+
+    /// The message for a person; `{seconds}` in the catalog text becomes the wait.
+    pub fn message(&self) -> String {
+        let text = t(self.kind.message_key());
+        match self.retry_after {
+            Some(seconds) => text.replace("{seconds}", &seconds.to_string()),
+            None => text.to_string(),
+        }
+    }
+
+    /// The message for `field`, if a problem names it.
+    pub fn problem(&self, field: &str) -> Option<String> {
+        let messages: Vec<&str> =
+            self.problems.iter().filter(|p| p.field == field).map(|p| p.message.as_str()).collect();
+        (!messages.is_empty()).then(|| messages.join(" "))
     }
 
     /// An unexpected failure: logs `detail` with the operation id and returns an error that reveals nothing
@@ -119,7 +174,7 @@ mod tests {
 
     #[test]
     fn serialized_error_carries_kind_and_operation_id_only() {
-        let err = AppError { kind: ErrorKind::Internal, operation_id: Some("op-1".into()) };
+        let err = AppError { operation_id: Some("op-1".into()), ..AppError::new(ErrorKind::Internal) };
         let json = serde_json::to_value(&err).unwrap_or_default();
         assert_eq!(json, serde_json::json!({"kind": "internal", "operation_id": "op-1"}));
     }
@@ -134,6 +189,12 @@ mod tests {
             ErrorKind::Timeout,
             ErrorKind::Unavailable,
             ErrorKind::Internal,
+            ErrorKind::Validation,
+            ErrorKind::InvalidCredentials,
+            ErrorKind::Throttled,
+            ErrorKind::InvalidCode,
+            ErrorKind::InvalidLink,
+            ErrorKind::WrongBrowser,
         ] {
             assert_ne!(t(kind.message_key()), kind.message_key());
         }

@@ -2,7 +2,7 @@ import { test, expect, Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 
 // Every page the portal serves today. Add new pages here as flows arrive.
-const PAGES = ["/", "/signup", "/login", "/dev/outbox", "/no/such/page"];
+const PAGES = ["/", "/signup", "/login", "/verify-email", "/verify-email?token=abc", "/dev/outbox", "/no/such/page"];
 
 async function violations(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page })

@@ -9,7 +9,7 @@ test("home page leads to sign-up and sign-in", async ({ page }) => {
   await expect(page).toHaveURL(/\/signup$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Create account");
 
-  await page.getByRole("link", { name: "Back to the start page" }).click();
+  await page.goto("/");
   await page.getByRole("main").getByRole("link", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Sign in");

@@ -1,3 +1,9 @@
 //! The rules of Vestibule, free of HTTP and UI: accounts, passwords, passkeys, MFA, recovery, sessions,
-//! consent, OAuth. Time and randomness are parameters. Flows arrive here with their issues; the skeleton
-//! has none yet.
+//! consent, OAuth. Time (`now`, Unix seconds) and randomness are parameters, so expiry and throttling are
+//! tested without sleeping.
+
+pub mod accounts;
+pub mod audit;
+pub mod passwords;
+pub mod throttle;
+pub mod tokens;

@@ -2,7 +2,11 @@
 //! same code on SQLite and PostgreSQL: queries use `$1` placeholders (SQLite accepts them too), integers are
 //! BIGINT/INTEGER, times are Unix seconds, ids are text.
 
+pub mod accounts;
+pub mod audit;
 pub mod sessions;
+pub mod throttle;
+pub mod verifications;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -82,3 +82,12 @@ pub async fn delete_expired<'e>(db: impl AnyExecutor<'e>, now: i64, created_befo
         .await
         .map(|r| r.rows_affected())
 }
+
+/// Ends every session of an account (password replaced, account disabled or deleted).
+pub async fn delete_for_account<'e>(db: impl AnyExecutor<'e>, account_id: &str) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account_id)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected())
+}

@@ -26,6 +26,10 @@ pub struct RawConfig {
     pub session: SessionConfig,
     pub argon2: Argon2Config,
     pub limits: LimitsConfig,
+    pub accounts: AccountsConfig,
+    /// 32 random bytes, base64: the key one-time codes and link tokens are hashed under. When unset, a key
+    /// is generated once into `<data_dir>/secret.key` (fine for one node; set it when running several).
+    pub secret_key: Option<SecretString>,
     pub smtp: Option<SmtpConfig>,
 }
 
@@ -43,8 +47,23 @@ impl Default for RawConfig {
             session: SessionConfig::default(),
             argon2: Argon2Config::default(),
             limits: LimitsConfig::default(),
+            accounts: AccountsConfig::default(),
+            secret_key: None,
             smtp: None,
         }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    /// Sign-in completes only once the address is verified; until then it continues into verification.
+    pub require_verified_email: bool,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self { require_verified_email: true }
     }
 }
 
@@ -141,6 +160,8 @@ pub struct Config {
     pub session: SessionConfig,
     pub argon2: Argon2Config,
     pub limits: LimitsConfig,
+    pub accounts: AccountsConfig,
+    pub secret_key: Option<SecretString>,
     pub smtp: Option<SmtpConfig>,
 }
 
@@ -242,6 +263,14 @@ impl RawConfig {
         if let Some(smtp) = &self.smtp {
             check_smtp(smtp, &mut problems);
         }
+        if let Some(key) = &self.secret_key {
+            if crate::server::keys::decode_key(key).is_none() {
+                problems.push(
+                    "secret_key must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`); value not shown"
+                        .into(),
+                );
+            }
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log_filter).is_err() {
             problems.push(format!(
                 "log_filter = {:?} is not a valid filter such as \"info\" or \"vestibule=debug\"",
@@ -261,6 +290,8 @@ impl RawConfig {
                 session: self.session,
                 argon2: self.argon2,
                 limits: self.limits,
+                accounts: self.accounts,
+                secret_key: self.secret_key,
                 smtp: self.smtp,
             }),
             _ => Err(ConfigErrors(problems)),

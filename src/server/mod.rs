@@ -1,9 +1,11 @@
 //! The HTTP edge: configuration, application state, middleware and the non-Leptos routes.
 
+pub mod auth;
 pub mod config;
 pub mod csrf;
 pub mod headers;
 pub mod health;
+pub mod keys;
 pub mod logging;
 pub mod mail;
 pub mod operation;

@@ -133,22 +133,36 @@ fn wants_json(request_headers: &HeaderMap) -> bool {
 /// Renders `err` as an HTML page for browsers and as RFC 9457 problem+json for everything else.
 pub fn error_response(err: &AppError, request_headers: &HeaderMap) -> Response {
     let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if wants_json(request_headers) {
+    let message = err.message();
+    let mut response = if wants_json(request_headers) {
         let body = serde_json::json!({
             "type": "about:blank",
-            "title": err.message(),
+            "title": message,
             "status": status.as_u16(),
             "kind": err.kind,
             "operation_id": err.operation_id,
+            "problems": err.problems,
+            "retry_after": err.retry_after,
         });
         let mut response = (status, body.to_string()).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        return response;
+        response
+    } else {
+        error_page(err, status, &message)
+    };
+    if let Some(seconds) = err.retry_after {
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
     }
+    response
+}
+
+fn error_page(err: &AppError, status: StatusCode, message: &str) -> Response {
     let page = ErrorPage {
         app_name: t("app.name"),
         title: t("error.title"),
-        message: err.message(),
+        message,
         operation_id: err.operation_id.as_deref(),
         operation_id_label: t("error.operation_id"),
         operation_id_hint: t("error.operation_id_hint"),
@@ -158,7 +172,7 @@ pub fn error_response(err: &AppError, request_headers: &HeaderMap) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "error page did not render");
-            (status, err.message()).into_response()
+            (status, message.to_string()).into_response()
         }
     }
 }

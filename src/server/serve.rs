@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use tower_sessions::session_store::ExpiredDeletion;
 
+use crate::core::passwords::hasher::{HashParams, Hasher};
 use crate::db::Db;
 use crate::server::config::Config;
+use crate::server::keys;
 use crate::server::mail::Mailer;
 use crate::server::router;
 use crate::server::sessions::DbSessionStore;
@@ -24,9 +26,14 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot create the data directory {dir}: {source}")]
     DataDir { dir: String, source: std::io::Error },
+    #[error("password hashing cannot start: {0}")]
+    Hasher(String),
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
+
+/// How long a sign-in waits for a free hashing slot before it is told the service is busy.
+const HASH_QUEUE_WAIT: Duration = Duration::from_secs(2);
 
 /// The application state and router for `config`, with migrations applied.
 pub async fn prepare(config: Config) -> Result<(AppState, DbSessionStore), StartError> {
@@ -39,7 +46,11 @@ pub async fn prepare(config: Config) -> Result<(AppState, DbSessionStore), Start
         tracing::warn!(dir = %outbox.dir().display(), "no [smtp] configured: mail is written to the outbox directory, not sent");
     }
     let store = DbSessionStore::new(db.clone(), Duration::from_secs(config.session.absolute_timeout_secs));
-    Ok((AppState::new(config, db, mailer), store))
+    let token_key = keys::load_or_create(config.secret_key.as_ref(), &config.data_dir)
+        .map_err(|source| StartError::DataDir { dir: config.data_dir.display().to_string(), source })?;
+    let hasher = Hasher::new(HashParams::from(&config.argon2), config.argon2.max_concurrent, HASH_QUEUE_WAIT)
+        .map_err(|e| StartError::Hasher(e.to_string()))?;
+    Ok((AppState::new(config, db, mailer, hasher, token_key), store))
 }
 
 pub async fn run(config: Config) -> Result<(), StartError> {

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use crate::core::accounts::{Deps, Settings};
+use crate::core::passwords::hasher::Hasher;
+use crate::core::tokens::TokenKey;
 use crate::db::Db;
 use crate::server::config::Config;
 use crate::server::mail::{Mailer, Outbox};
@@ -15,17 +18,30 @@ pub struct AppState {
     pub db: Db,
     pub mailer: Mailer,
     pub leptos: LeptosOptions,
+    pub hasher: Hasher,
+    pub token_key: TokenKey,
+    pub accounts: Arc<Settings>,
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db, mailer: Mailer) -> Self {
+    pub fn new(config: Config, db: Db, mailer: Mailer, hasher: Hasher, token_key: TokenKey) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name("vestibule")
             .site_root(config.site_root.display().to_string())
             .site_pkg_dir("pkg")
             .site_addr(config.bind)
             .build();
-        Self { config: Arc::new(config), db, mailer, leptos }
+        let accounts = Arc::new(Settings {
+            public_url: config.public_url.as_str().trim_end_matches('/').to_string(),
+            require_verified_email: config.accounts.require_verified_email,
+            ..Settings::default()
+        });
+        Self { config: Arc::new(config), db, mailer, leptos, hasher, token_key, accounts }
+    }
+
+    /// What the account flows need, borrowed from the state.
+    pub fn deps(&self) -> Deps<'_> {
+        Deps { db: &self.db, hasher: &self.hasher, key: &self.token_key, settings: &self.accounts }
     }
 
     /// The outbox, but only in dev mode: production never exposes written mail over HTTP.

@@ -1,5 +1,6 @@
 //! Server functions, grouped by flow. Thin: decode, call the core, map the error.
 
+pub mod auth;
 pub mod dev;
 
 use crate::error::AppError;
@@ -11,6 +12,9 @@ pub fn with_status(err: AppError) -> AppError {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(status) = http::StatusCode::from_u16(err.kind.status()) {
             response.set_status(status);
+        }
+        if let Some(value) = err.retry_after.and_then(|s| http::HeaderValue::from_str(&s.to_string()).ok()) {
+            response.insert_header(http::header::RETRY_AFTER, value);
         }
     }
     err

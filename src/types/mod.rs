@@ -11,3 +11,31 @@ pub struct OutboxEntry {
     /// RFC 3339, UTC.
     pub written_at: String,
 }
+
+/// A form's outcome carried across a redirect when the form was posted without JavaScript: which form,
+/// its error, and the non-secret values to put back (never a password or code).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    pub form: String,
+    pub error: Option<crate::error::AppError>,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    /// A success message key, e.g. after a new code was sent.
+    pub notice: Option<String>,
+}
+
+/// What /verify-email needs to render.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyPageState {
+    pub pending_email: Option<String>,
+    pub flash: Option<Flash>,
+}
+
+/// The signed-in account as /account shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub email_verified: bool,
+    pub created_at: i64,
+}

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 //! The `vestibule` binary itself: configuration errors, migrate, and a real serve that stops cleanly on
 //! SIGTERM with JSON logs.
 

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use axum::{body::Body, routing::get, Router};
 use http::Request;
 
@@ -74,6 +72,6 @@ async fn server_function_errors_carry_kind_status_and_operation_id(backend: Back
     assert_eq!(res.status(), 404);
     let op = header(&res, "x-operation-id").to_string();
     let err: AppError = serde_json::from_str(&body_text(res).await).unwrap();
-    assert_eq!(err, AppError { kind: ErrorKind::NotFound, operation_id: Some(op) });
+    assert_eq!(err, AppError { operation_id: Some(op), ..AppError::new(ErrorKind::NotFound) });
 }
 both!(server_fn_errors, server_function_errors_carry_kind_status_and_operation_id);

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 //! Mail over real SMTP: a minimal sink on loopback that speaks enough of RFC 5321 to accept one message.
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

@@ -5,8 +5,12 @@
 //! each test gets a fresh database. Without it the PostgreSQL half fails with a message saying so, unless
 //! `VESTIBULE_TEST_SKIP_POSTGRES=1` is set on purpose.
 
+// The whole crate is test code: unwrap, expect and panic are how it fails.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
+mod accounts;
 mod cli;
 mod csrf;
 mod errors;

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use crate::both;
 use crate::support::{app, app_with, body_text, header, Backend};
 

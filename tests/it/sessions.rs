@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use axum::{body::Body, routing::get, Router};
 use http::Request;
 use tower_sessions::Session;

@@ -1,6 +1,6 @@
 //! Test harness: a configured app on a fresh database of either back end, and request helpers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+#![allow(dead_code)]
 
 use axum::body::Body;
 use axum::Router;
@@ -116,4 +116,129 @@ pub async fn body_text(res: Response<Body>) -> String {
 
 pub fn header<'a>(res: &'a Response<Body>, name: &str) -> &'a str {
     res.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// A browser: one cookie jar (the session cookie), requests with the portal's Origin like a real one.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+    pub ip: std::net::SocketAddr,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self { app, cookie: None, ip: "192.0.2.10:5555".parse().unwrap() }
+    }
+
+    pub fn from_ip(app: &'a TestApp, ip: &str) -> Self {
+        Self { app, cookie: None, ip: format!("{ip}:5555").parse().unwrap() }
+    }
+
+    async fn send(&mut self, mut req: Request<Body>) -> Response<Body> {
+        if let Some(cookie) = &self.cookie {
+            req.headers_mut().insert("cookie", cookie.parse().unwrap());
+        }
+        req.extensions_mut().insert(axum::extract::ConnectInfo(self.ip));
+        let res = self.app.send(req).await;
+        if let Some(set) = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()) {
+            let pair = set.split(';').next().unwrap_or_default().to_string();
+            // an emptied cookie (Max-Age=0) is a removal
+            self.cookie = if set.contains("Max-Age=0") { None } else { Some(pair) };
+        }
+        res
+    }
+
+    /// A form post as the hydrated page sends it (the answer is the result; redirects in `Location`).
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response<Body> {
+        self.post_with(path, form, "application/json").await
+    }
+
+    /// A plain HTML form post (JavaScript off).
+    pub async fn post_html(&mut self, path: &str, form: &[(&str, &str)], referer: &str) -> Response<Body> {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let req = Request::post(path)
+            .header("origin", "http://localhost:3000")
+            .header("referer", format!("http://localhost:3000{referer}"))
+            .header("accept", "text/html")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("user-agent", "it-browser")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn post_with(&mut self, path: &str, form: &[(&str, &str)], accept: &str) -> Response<Body> {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let req = Request::post(path)
+            .header("origin", "http://localhost:3000")
+            .header("accept", accept)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("user-agent", "it-browser")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response<Body> {
+        self.send(Request::get(path).header("accept", "text/html").body(Body::empty()).unwrap()).await
+    }
+
+    /// The signed-in account's email, through the same server function the account page uses.
+    pub async fn whoami(&mut self) -> Option<String> {
+        let res = self.post("/api/auth/me", &[]).await;
+        let json: serde_json::Value = serde_json::from_str(&body_text(res).await).unwrap();
+        json.get("email").and_then(|e| e.as_str()).map(str::to_owned)
+    }
+}
+
+/// A message from the outbox, its text part decoded.
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+impl Mail {
+    pub fn code(&self) -> String {
+        self.text
+            .split_whitespace()
+            .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
+            .expect("a 6-digit code in the message")
+            .to_string()
+    }
+
+    pub fn link(&self) -> String {
+        self.text
+            .split_whitespace()
+            .find(|w| w.contains("/verify-email?token="))
+            .expect("a link in the message")
+            .to_string()
+    }
+
+    pub fn token(&self) -> String {
+        self.link().split("token=").nth(1).unwrap().to_string()
+    }
+}
+
+/// Every message sent to `to`, oldest first.
+pub async fn mails_to(app: &TestApp, to: &str) -> Vec<Mail> {
+    let outbox = app.state.mailer.outbox().expect("tests mail to the outbox");
+    let mut entries = outbox.list().await.unwrap();
+    entries.reverse();
+    entries
+        .into_iter()
+        .filter(|e| e.to == to)
+        .map(|e| {
+            let raw = std::fs::read_to_string(outbox.dir().join(&e.file)).unwrap();
+            // the text part, quoted-printable soft breaks and '=' escapes undone (our messages are ASCII)
+            let text_part = raw.split("Content-Type: text/plain").nth(1).unwrap_or_default();
+            let text_part = text_part.split("Content-Type: text/html").next().unwrap_or_default();
+            let text = text_part.replace("=\r\n", "").replace("=3D", "=");
+            Mail { to: e.to, subject: e.subject, text }
+        })
+        .collect()
+}
+
+pub async fn last_mail(app: &TestApp, to: &str) -> Mail {
+    mails_to(app, to).await.pop().unwrap_or_else(|| panic!("no mail to {to}"))
 }

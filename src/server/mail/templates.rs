@@ -54,3 +54,80 @@ mod tests {
         assert!(mail.html.contains(t("mail.test.body")));
     }
 }
+
+#[derive(Template)]
+#[template(path = "mail/verify.html")]
+struct VerifyHtml<'a> {
+    subject: &'a str,
+    intro: &'a str,
+    code: &'a str,
+    link_intro: &'a str,
+    link: &'a str,
+    expiry: &'a str,
+    ignore: &'a str,
+    footer: &'a str,
+    public_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/verify.txt")]
+struct VerifyText<'a> {
+    subject: &'a str,
+    intro: &'a str,
+    code: &'a str,
+    link_intro: &'a str,
+    link: &'a str,
+    expiry: &'a str,
+    ignore: &'a str,
+    footer: &'a str,
+    public_url: &'a str,
+}
+
+/// The code and the link that confirm an address.
+pub fn verify_email(to: Mailbox, code: &str, link: &str, public_url: &str) -> Result<OutgoingMail, MailError> {
+    let subject = t("mail.verify.subject");
+    let (intro, link_intro) = (t("mail.verify.intro"), t("mail.verify.link_intro"));
+    let (expiry, ignore, footer) = (t("mail.verify.expiry"), t("mail.verify.ignore"), t("mail.footer"));
+    Ok(OutgoingMail {
+        to,
+        subject: subject.to_string(),
+        text: VerifyText { subject, intro, code, link_intro, link, expiry, ignore, footer, public_url }.render()?,
+        html: VerifyHtml { subject, intro, code, link_intro, link, expiry, ignore, footer, public_url }.render()?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mail/signup_attempted.html")]
+struct AttemptHtml<'a> {
+    subject: &'a str,
+    body: &'a str,
+    advice: &'a str,
+    login_link: &'a str,
+    footer: &'a str,
+    public_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/signup_attempted.txt")]
+struct AttemptText<'a> {
+    subject: &'a str,
+    body: &'a str,
+    advice: &'a str,
+    login_link: &'a str,
+    footer: &'a str,
+    public_url: &'a str,
+}
+
+/// Told to the owner of an address when someone tries to sign up with it again.
+pub fn signup_attempted(to: Mailbox, public_url: &str) -> Result<OutgoingMail, MailError> {
+    let subject = t("mail.attempt.subject");
+    let (body, advice, footer) = (t("mail.attempt.body"), t("mail.attempt.advice"), t("mail.footer"));
+    let login_link = format!("{}/login", public_url.trim_end_matches('/'));
+    let login_link = login_link.as_str();
+    Ok(OutgoingMail {
+        to,
+        subject: subject.to_string(),
+        text: AttemptText { subject, body, advice, login_link, footer, public_url }.render()?,
+        html: AttemptHtml { subject, body, advice, login_link, footer, public_url }.render()?,
+    })
+}

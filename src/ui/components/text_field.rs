@@ -13,6 +13,10 @@ pub fn TextField(
     #[prop(optional, into)] error: Signal<Option<String>>,
     #[prop(optional, into)] value: Option<String>,
     #[prop(optional)] required: bool,
+    /// Called with the value on every keystroke (hydrated pages only).
+    #[prop(optional)]
+    on_input: Option<Callback<String>>,
+    #[prop(optional)] inputmode: Option<&'static str>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let hint_id = format!("{id}-hint");
@@ -42,8 +46,14 @@ pub fn TextField(
                 autocomplete=autocomplete
                 value=value
                 required=required
+                inputmode=inputmode
                 aria-invalid=move || error.get().map(|_| "true")
                 aria-describedby=described_by
+                on:input=move |ev| {
+                    if let Some(cb) = on_input {
+                        cb.run(event_target_value(&ev));
+                    }
+                }
             />
             {move || error.get().map(|e| view! { <p id=error_id.clone() class="vs-error">{e}</p> })}
         </div>

@@ -1,6 +1,6 @@
-//! One module (later a folder) per flow.
+//! One folder per flow.
 
+pub mod auth;
 pub mod dev_outbox;
 pub mod home;
 pub mod not_found;
-pub mod placeholder;

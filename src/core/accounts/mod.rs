@@ -1,0 +1,127 @@
+//! Accounts with email and password: sign-up, email verification, sign-in. Each flow takes its
+//! dependencies, the request's origin and `now`, and returns an outcome plus the mail to send; the web
+//! layer renders and sends that mail and maps errors to messages.
+
+mod login;
+mod signup;
+mod verify;
+
+pub use login::{login, LoginInput, LoginOutcome};
+pub use signup::{signup, SignupInput};
+pub use verify::{resend, verify_code, verify_link, Verified};
+
+use crate::core::passwords::hasher::{HashError, Hasher};
+use crate::core::passwords::policy::PasswordProblem;
+use crate::core::tokens::TokenKey;
+use crate::db::Db;
+
+/// What the flows need. Cheap references; built per request from the app state.
+pub struct Deps<'a> {
+    pub db: &'a Db,
+    pub hasher: &'a Hasher,
+    pub key: &'a TokenKey,
+    pub settings: &'a Settings,
+}
+
+/// Flow settings from the configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Links in mail start with this (the configured public URL, never the Host header).
+    pub public_url: String,
+    /// Sign-in completes only for verified addresses (otherwise it continues into verification).
+    pub require_verified_email: bool,
+    pub code_ttl_secs: i64,
+    pub link_ttl_secs: i64,
+    pub max_code_attempts: i64,
+    pub resend_cooldown_secs: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://localhost:3000".into(),
+            require_verified_email: true,
+            code_ttl_secs: 15 * 60,
+            link_ttl_secs: 60 * 60,
+            max_code_attempts: 5,
+            resend_cooldown_secs: 60,
+        }
+    }
+}
+
+/// Mail a flow asks the web layer to send.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A code and a link to confirm `to`.
+    VerifyEmail { to: String, code: String, link: String },
+    /// Someone tried to create an account with `to`, which already has one.
+    SignUpAttempted { to: String },
+}
+
+impl std::fmt::Debug for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::VerifyEmail { .. } => f.write_str("Notice::VerifyEmail(..)"),
+            Notice::SignUpAttempted { .. } => f.write_str("Notice::SignUpAttempted(..)"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("invalid email address")]
+    InvalidEmail,
+    #[error("password refused")]
+    Password(Vec<PasswordProblem>),
+    #[error("display name too long")]
+    DisplayNameTooLong,
+    /// Wrong email or password, unknown account, locked account: one answer for all.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("too many attempts; retry in {0} s")]
+    Throttled(i64),
+    #[error("wrong or expired code")]
+    InvalidCode,
+    #[error("link invalid, used or expired")]
+    InvalidLink,
+    /// A message that would set a password was opened in another browser than the one that asked for it.
+    #[error("verification must be completed in the browser that signed up")]
+    WrongBrowser,
+    #[error("wait {0} s before asking for another message")]
+    ResendCooldown(i64),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Normalised form of an address: trimmed and lower-cased (as users expect, even though the local part is
+/// case-sensitive in theory). Refuses what is not a single plausible address.
+pub fn normalize_email(input: &str) -> Result<String, AccountError> {
+    let email = input.trim().to_lowercase();
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AccountError::InvalidEmail);
+    }
+    let (local, domain) = email.rsplit_once('@').ok_or(AccountError::InvalidEmail)?;
+    if local.is_empty() || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        return Err(AccountError::InvalidEmail);
+    }
+    email.parse::<lettre::Address>().map_err(|_| AccountError::InvalidEmail)?;
+    Ok(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_checked() {
+        assert_eq!(normalize_email("  Ann.Lee@Example.COM ").ok().as_deref(), Some("ann.lee@example.com"));
+        for bad in
+            ["", "ann", "ann@", "@example.com", "ann@localhost", "a b@example.com", "ann@.com", "ann@exa mple.com"]
+        {
+            assert!(normalize_email(bad).is_err(), "{bad:?}");
+        }
+        assert!(normalize_email(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+}

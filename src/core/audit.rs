@@ -1,0 +1,92 @@
+//! Security events for the append-only audit log. Every event names the time, the account (when known),
+//! where it came from (IP, user agent) and the operation id that ties it to the request's log lines.
+
+use serde_json::Value;
+
+use crate::db::{audit as repo, Db};
+
+/// Where a request came from, as the audit log and throttling see it.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub operation_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    SignUp,
+    SignUpWithExistingAddress,
+    VerificationSent,
+    EmailVerified,
+    VerificationFailed,
+    SignInSucceeded,
+    SignInFailed,
+    SignInThrottled,
+    SignOut,
+    PasswordRehashed,
+    PreHijackDefence,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::SignUp => "sign_up",
+            Event::SignUpWithExistingAddress => "sign_up_existing_address",
+            Event::VerificationSent => "verification_sent",
+            Event::EmailVerified => "email_verified",
+            Event::VerificationFailed => "verification_failed",
+            Event::SignInSucceeded => "sign_in_succeeded",
+            Event::SignInFailed => "sign_in_failed",
+            Event::SignInThrottled => "sign_in_throttled",
+            Event::SignOut => "sign_out",
+            Event::PasswordRehashed => "password_rehashed",
+            Event::PreHijackDefence => "pre_hijack_defence",
+        }
+    }
+}
+
+/// Appends one event. Failure to write is an error for the caller: security events are not dropped.
+pub async fn record(
+    db: &Db,
+    event: Event,
+    account_id: Option<&str>,
+    meta: &RequestMeta,
+    detail: Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let row = repo::AuditRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        at: now,
+        kind: event.as_str().to_string(),
+        account_id: account_id.map(str::to_owned),
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
+        operation_id: meta.operation_id.clone(),
+        detail: (!detail.is_null()).then(|| detail.to_string()),
+    };
+    repo::insert(&db.pool, &row).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn events_are_appended_and_cannot_be_changed_or_deleted() {
+        let (_dir, db) = crate::db::test_db().await;
+        let meta = RequestMeta {
+            ip: Some("192.0.2.7".into()),
+            user_agent: Some("ua".into()),
+            operation_id: Some("op".into()),
+        };
+        record(&db, Event::SignOut, Some("acct"), &meta, serde_json::json!({"x": 1}), 42)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let rows = repo::for_account(&db.pool, "acct", 10).await.unwrap_or_default();
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].kind.as_str(), rows[0].at, rows[0].ip.as_deref()), ("sign_out", 42, Some("192.0.2.7")));
+        assert!(sqlx::query("UPDATE audit_events SET kind = 'x'").execute(&db.pool).await.is_err());
+        assert!(sqlx::query("DELETE FROM audit_events").execute(&db.pool).await.is_err());
+    }
+}

@@ -1,0 +1,89 @@
+//! The `accounts` table.
+
+use sqlx::{AnyExecutor, FromRow};
+
+/// An account row. Holds the password hash: never serialised, never sent to the browser.
+#[derive(Clone, FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    pub email: String,
+    pub email_verified_at: Option<i64>,
+    pub display_name: Option<String>,
+    pub password_hash: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for AccountRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountRow").field("id", &self.id).field("status", &self.status).finish_non_exhaustive()
+    }
+}
+
+const COLUMNS: &str = "id, email, email_verified_at, display_name, password_hash, status, created_at";
+
+pub async fn find_by_email<'e>(db: impl AnyExecutor<'e>, email: &str) -> Result<Option<AccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE email = $1")).bind(email).fetch_optional(db).await
+}
+
+pub async fn find_by_id<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<AccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1")).bind(id).fetch_optional(db).await
+}
+
+pub struct NewAccount<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub display_name: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+    pub now: i64,
+}
+
+/// Inserts the account; `false` when the email is already taken (a concurrent sign-up won).
+pub async fn insert<'e>(db: impl AnyExecutor<'e>, a: &NewAccount<'_>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO accounts (id, email, display_name, password_hash, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'active', $5, $5) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(a.id)
+    .bind(a.email)
+    .bind(a.display_name)
+    .bind(a.password_hash)
+    .bind(a.now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_password_hash<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+    hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn mark_email_verified<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET email_verified_at = $2, updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_status<'e>(db: impl AnyExecutor<'e>, id: &str, status: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(|_| ())
+}

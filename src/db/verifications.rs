@@ -1,0 +1,102 @@
+//! The `email_verifications` table: one row per message with a code and a link.
+
+use sqlx::{AnyExecutor, FromRow};
+
+#[derive(Clone, FromRow)]
+pub struct VerificationRow {
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub code_hash: String,
+    pub pending_password_hash: Option<String>,
+    pub attempts: i64,
+    pub code_expires_at: i64,
+    pub link_expires_at: i64,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str =
+    "id, account_id, email, code_hash, pending_password_hash, attempts, code_expires_at, link_expires_at, created_at";
+
+pub struct NewVerification<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub email: &'a str,
+    pub code_hash: &'a str,
+    pub link_hash: &'a str,
+    pub pending_password_hash: Option<&'a str>,
+    pub code_expires_at: i64,
+    pub link_expires_at: i64,
+    pub now: i64,
+}
+
+pub async fn insert<'e>(db: impl AnyExecutor<'e>, v: &NewVerification<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO email_verifications (id, account_id, email, code_hash, link_hash, pending_password_hash, \
+         attempts, code_expires_at, link_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9)",
+    )
+    .bind(v.id)
+    .bind(v.account_id)
+    .bind(v.email)
+    .bind(v.code_hash)
+    .bind(v.link_hash)
+    .bind(v.pending_password_hash)
+    .bind(v.code_expires_at)
+    .bind(v.link_expires_at)
+    .bind(v.now)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// Voids every unconsumed message of the account (a newer one was sent, or the address was verified).
+pub async fn void_all<'e>(db: impl AnyExecutor<'e>, account_id: &str, now: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query("UPDATE email_verifications SET consumed_at = $2 WHERE account_id = $1 AND consumed_at IS NULL")
+        .bind(account_id)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected())
+}
+
+/// The newest unconsumed message of the account, whatever its expiry.
+pub async fn latest_open<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+) -> Result<Option<VerificationRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM email_verifications WHERE account_id = $1 AND consumed_at IS NULL \
+         ORDER BY created_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(account_id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn find_open_by_link<'e>(
+    db: impl AnyExecutor<'e>,
+    link_hash: &str,
+) -> Result<Option<VerificationRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM email_verifications WHERE link_hash = $1 AND consumed_at IS NULL"))
+        .bind(link_hash)
+        .fetch_optional(db)
+        .await
+}
+
+/// Counts one code attempt atomically; returns the attempts made so far (including this one).
+pub async fn count_attempt<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("UPDATE email_verifications SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+/// Marks the message used; `false` if someone else consumed it first (single use under concurrency).
+pub async fn consume<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("UPDATE email_verifications SET consumed_at = $2 WHERE id = $1 AND consumed_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}

@@ -1,0 +1,114 @@
+//! Glue between the account flows and HTTP: the session's keys, the request's origin for the audit log,
+//! sending the flows' mail, and mapping flow errors to what a person sees.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use http::request::Parts;
+use tower_sessions::Session;
+
+use crate::core::accounts::{AccountError, Notice};
+use crate::core::audit::RequestMeta;
+use crate::core::passwords::hasher::HashError;
+use crate::error::{AppError, ErrorKind, Problem};
+use crate::i18n::t;
+use crate::server::mail::templates;
+use crate::server::sessions::ACCOUNT_ID_KEY;
+use crate::server::state::AppState;
+use crate::types::Flash;
+
+/// When the session signed in (Unix seconds): for step-up and `auth_time` later.
+pub const AUTH_TIME_KEY: &str = "auth_time";
+/// The address this browser is verifying, shown and prefilled on /verify-email.
+pub const PENDING_EMAIL_KEY: &str = "pending_email";
+/// The verification message issued to this browser (binds password-setting messages to it).
+pub const VERIFICATION_ROW_KEY: &str = "verification_row";
+/// A form's result for the next page render, when the form was posted without JavaScript.
+pub const FLASH_KEY: &str = "flash";
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Client IP (the TCP peer), user agent and operation id of a request.
+pub fn request_meta(parts: &Parts) -> RequestMeta {
+    RequestMeta {
+        ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string()),
+        user_agent: parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        operation_id: crate::server::operation::current(),
+    }
+}
+
+/// A plain HTML form post (JavaScript off): the answer is a redirect, and messages travel in the session.
+pub fn is_plain_form_post(parts: &Parts) -> bool {
+    parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+}
+
+/// Sends the mail a flow asked for. A failure is the user's "try again", never silently lost.
+pub async fn send_notice(state: &AppState, notice: Notice) -> Result<(), AppError> {
+    let public_url = state.accounts.public_url.as_str();
+    let mail = match &notice {
+        Notice::VerifyEmail { to, code, link } => {
+            let to = to.parse().map_err(AppError::internal)?;
+            templates::verify_email(to, code, link, public_url)
+        }
+        Notice::SignUpAttempted { to } => {
+            let to = to.parse().map_err(AppError::internal)?;
+            templates::signup_attempted(to, public_url)
+        }
+    }
+    .map_err(AppError::internal)?;
+    state.mailer.send(mail).await.map_err(|e| {
+        tracing::error!(error = %e, "mail not sent");
+        AppError::new(ErrorKind::Unavailable)
+    })
+}
+
+/// Marks the session signed in, under a new id (the pre-sign-in id stops working).
+pub async fn sign_in(session: &Session, account_id: &str) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(AppError::internal)?;
+    session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(AppError::internal)?;
+    session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
+    let _ = session.remove_value(PENDING_EMAIL_KEY).await;
+    let _ = session.remove_value(VERIFICATION_ROW_KEY).await;
+    Ok(())
+}
+
+pub async fn signed_in_account(session: &Session) -> Option<String> {
+    session.get::<String>(ACCOUNT_ID_KEY).await.ok().flatten()
+}
+
+pub async fn set_flash(session: &Session, flash: &Flash) -> Result<(), AppError> {
+    session.insert(FLASH_KEY, flash).await.map_err(AppError::internal)
+}
+
+pub async fn take_flash(session: &Session) -> Option<Flash> {
+    session.remove::<Flash>(FLASH_KEY).await.ok().flatten()
+}
+
+/// What a person sees for a flow error. Details of internal failures go to the log only.
+impl From<AccountError> for AppError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::InvalidEmail => AppError::validation(vec![Problem {
+                field: "email".into(),
+                message: t("account.email_invalid").into(),
+            }]),
+            AccountError::DisplayNameTooLong => AppError::validation(vec![Problem {
+                field: "display_name".into(),
+                message: t("account.display_name_too_long").into(),
+            }]),
+            AccountError::Password(problems) => AppError::validation(
+                problems.iter().map(|p| Problem { field: "password".into(), message: p.message() }).collect(),
+            ),
+            AccountError::InvalidCredentials => AppError::new(ErrorKind::InvalidCredentials),
+            AccountError::Throttled(wait) | AccountError::ResendCooldown(wait) => AppError::throttled(wait),
+            AccountError::InvalidCode => AppError::new(ErrorKind::InvalidCode),
+            AccountError::InvalidLink => AppError::new(ErrorKind::InvalidLink),
+            AccountError::WrongBrowser => AppError::new(ErrorKind::WrongBrowser),
+            AccountError::Hash(HashError::Busy) => AppError::unavailable("password hashing busy"),
+            AccountError::Hash(e) => AppError::internal(e),
+            AccountError::Db(e) => AppError::from(e),
+        }
+    }
+}

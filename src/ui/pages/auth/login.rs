@@ -1,0 +1,42 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::form_state::{field_error, form_error, FormError};
+use crate::i18n::t;
+use crate::server_fns::auth::{page_flash, LogIn};
+use crate::ui::components::{Alert, AlertKind, Button, Card, TextField};
+
+/// `/login`: email and password.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<LogIn>::new();
+    let flash = Resource::new_blocking(|| (), |_| page_flash());
+    let query = use_query_map();
+    let just_verified = move || query.read().get("verified").is_some();
+    view! {
+        <Title text=t("login.title") />
+        <h1 class="vs-h1">{t("login.title")}</h1>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let flash = flash.await.ok().flatten();
+                let error = form_error(action, flash.clone(), "login");
+                let email = flash.as_ref().filter(|f| f.form == "login").and_then(|f| f.email.clone());
+                view! {
+                    <Card>
+                        {move || just_verified().then(|| view! { <Alert kind=AlertKind::Success>{t("login.verified")}</Alert> })}
+                        <FormError error />
+                        <ActionForm action>
+                            <TextField name="email" label=t("login.email") r#type="email" autocomplete="username" required=true
+                                value=email.unwrap_or_default() error=field_error(error, "email") />
+                            <TextField name="password" label=t("login.password") r#type="password"
+                                autocomplete="current-password" required=true />
+                            <Button>{t("login.submit")}</Button>
+                        </ActionForm>
+                        <p class="vs-muted">{t("login.no_account")}" "<a href="/signup" class="vs-link">{t("nav.signup")}</a></p>
+                    </Card>
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,12 @@
+//! Sign-up, verification, sign-in and the signed-in account page.
+
+mod account;
+mod form_state;
+mod login;
+mod signup;
+mod verify;
+
+pub use account::AccountPage;
+pub use login::LoginPage;
+pub use signup::SignupPage;
+pub use verify::VerifyEmailPage;
