@@ -48,8 +48,10 @@ pub async fn prepare(config: Config) -> Result<(AppState, DbSessionStore), Start
     let store = DbSessionStore::new(db.clone(), Duration::from_secs(config.session.absolute_timeout_secs));
     let token_key = keys::load_or_create(config.secret_key.as_ref(), &config.data_dir)
         .map_err(|source| StartError::DataDir { dir: config.data_dir.display().to_string(), source })?;
-    let hasher = Hasher::new(HashParams::from(&config.argon2), config.argon2.max_concurrent, HASH_QUEUE_WAIT)
-        .map_err(|e| StartError::Hasher(e.to_string()))?;
+    let a = &config.argon2;
+    let params = HashParams { memory_kib: a.memory_kib, iterations: a.iterations, parallelism: a.parallelism };
+    let hasher =
+        Hasher::new(params, a.max_concurrent, HASH_QUEUE_WAIT).map_err(|e| StartError::Hasher(e.to_string()))?;
     Ok((AppState::new(config, db, mailer, hasher, token_key), store))
 }
 

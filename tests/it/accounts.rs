@@ -377,3 +377,47 @@ async fn account_page_requires_sign_in(backend: Backend) {
     assert_eq!(header(&res, "location"), "/login");
 }
 both!(account_requires_sign_in, account_page_requires_sign_in);
+
+/// Links in mail come from the configured public URL, whatever Host or X-Forwarded-Host say.
+async fn mail_links_ignore_the_host_header(backend: Backend) {
+    let app = app(backend).await;
+    let body = format!("email=host%40example.com&password={}&display_name=", PASSWORD.replace(' ', "+"));
+    let req = http::Request::post("/api/auth/signup")
+        .header("origin", "http://localhost:3000")
+        .header("host", "evil.example")
+        .header("x-forwarded-host", "evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    assert_eq!(app.send(req).await.status(), 200);
+    let mail = last_mail(&app, "host@example.com").await;
+    assert!(mail.link().starts_with("http://localhost:3000/verify-email?token="), "{}", mail.link());
+    assert!(!mail.text.contains("evil.example"));
+}
+both!(host_header, mail_links_ignore_the_host_header);
+
+/// A sign-in after the argon2 parameters were raised stores a new hash with the new parameters.
+async fn passwords_are_rehashed_when_parameters_change(backend: Backend) {
+    let first = app(backend).await;
+    verified_account(&first, "rex@example.com").await;
+    let url = first.state.config.database_url.clone();
+    let stronger = app_with(
+        backend,
+        move |c| {
+            c.database_url = Some(url);
+            c.argon2.iterations = 3;
+        },
+        axum::Router::new(),
+    )
+    .await;
+    let mut b = Browser::new(&stronger);
+    let res = b.post("/api/auth/login", &[("email", "rex@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(header(&res, "location"), "/account");
+    let hash: (String,) = sqlx::query_as("SELECT password_hash FROM accounts WHERE email = 'rex@example.com'")
+        .fetch_one(&stronger.state.db.pool)
+        .await
+        .unwrap();
+    assert!(hash.0.starts_with("$argon2id$v=19$m=19456,t=3,p=1$"), "{}", hash.0);
+    assert_eq!(audit_kinds(&stronger, "password_rehashed").await, 1);
+}
+both!(rehash, passwords_are_rehashed_when_parameters_change);

@@ -18,3 +18,4 @@ mod health;
 mod mail;
 mod pages;
 mod sessions;
+mod timing;

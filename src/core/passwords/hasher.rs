@@ -14,8 +14,6 @@ use rand::TryRngCore;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::server::config::Argon2Config;
-
 /// Longest input (in bytes) this module will hash: a backstop against absurd input, the policy module
 /// rejects long passwords first with a message for the user.
 const MAX_PASSWORD_BYTES: usize = 1024;
@@ -29,12 +27,6 @@ pub struct HashParams {
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
-}
-
-impl From<&Argon2Config> for HashParams {
-    fn from(c: &Argon2Config) -> Self {
-        Self { memory_kib: c.memory_kib, iterations: c.iterations, parallelism: c.parallelism }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -400,12 +392,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn from_config() {
-        let p = HashParams::from(&Argon2Config::default());
-        assert_eq!(p, HashParams { memory_kib: 19_456, iterations: 2, parallelism: 1 });
-    }
-
-    #[tokio::test]
     async fn zero_means_available_parallelism() {
         let h = Hasher::new(FAST, 0, WAIT).unwrap();
         assert!(h.available_permits() >= 1);
@@ -430,9 +416,9 @@ mod tests {
 
     #[tokio::test]
     async fn busy_while_a_real_hash_runs() {
-        // Heavier params so the first hash lasts far longer than the 10 ms queue wait (about 2 s unoptimised,
-        // tens of ms in release).
-        let heavy = HashParams { memory_kib: 32_768, iterations: 2, parallelism: 1 };
+        // Production-like heavy params (64 MiB, t=3) so the first hash lasts far longer than the 10 ms
+        // queue wait: over 100 ms even optimised (the dev profile builds argon2 with opt-level 3).
+        let heavy = HashParams { memory_kib: 65_536, iterations: 3, parallelism: 1 };
         let h = Hasher::new(heavy, 1, Duration::from_millis(10)).unwrap();
 
         let first = tokio::spawn({
