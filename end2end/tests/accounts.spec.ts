@@ -61,6 +61,24 @@ test("confirm by the link from another browser, then sign in", async ({ page, br
   await phone.close();
 });
 
+test("a new code can be asked for, and only the newest works", async ({ page }, info) => {
+  const email = address("dot", info.project.name);
+  await signUp(page, email);
+  await expect(page).toHaveURL(/\/verify-email$/);
+  const first = await waitForMail(email, 1);
+  await page.getByRole("button", { name: "Send a new code" }).click();
+  await expect(page.getByRole("status")).toContainText("a new message is on its way");
+  const second = await waitForMail(email, 2);
+  if (code(first) !== code(second)) {
+    await page.getByLabel("Code").fill(code(first));
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await expect(page.getByRole("alert")).toContainText("wrong or has expired");
+  }
+  await page.getByLabel("Code").fill(code(second));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+});
+
 test("weak passwords are refused with a reason at the field", async ({ page }, info) => {
   const email = address("cy", info.project.name);
   await signUp(page, email, "short");

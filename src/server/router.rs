@@ -166,7 +166,7 @@ fn error_page(err: &AppError, status: StatusCode, message: &str) -> Response {
         operation_id: err.operation_id.as_deref(),
         operation_id_label: t("error.operation_id"),
         operation_id_hint: t("error.operation_id_hint"),
-        back: t("placeholder.back"),
+        back: t("nav.back_home"),
     };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),

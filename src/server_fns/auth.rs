@@ -167,8 +167,12 @@ pub async fn resend_verification(email: String) -> Result<(), AppError> {
         }
         let normalized = crate::core::accounts::normalize_email(&email).unwrap_or_default();
         cx.session.insert(PENDING_EMAIL_KEY, normalized).await.map_err(AppError::internal)?;
-        let sent = Flash { form: "verify".into(), notice: Some("verify.resent".into()), ..Flash::default() };
-        set_flash(&cx.session, &sent).await?;
+        // without JavaScript the confirmation travels to the next page in the flash; the hydrated page shows
+        // it from the action's result
+        if crate::server::auth::is_plain_form_post(&cx.parts) {
+            let sent = Flash { form: "verify".into(), notice: Some("verify.resent".into()), ..Flash::default() };
+            set_flash(&cx.session, &sent).await?;
+        }
         Ok("/verify-email".to_string())
     }
     .await;

@@ -421,3 +421,29 @@ async fn passwords_are_rehashed_when_parameters_change(backend: Backend) {
     assert_eq!(audit_kinds(&stronger, "password_rehashed").await, 1);
 }
 both!(rehash, passwords_are_rehashed_when_parameters_change);
+
+/// The right password on an unconfirmed address continues into verification (by default) with a fresh
+/// code, and the code then signs this browser in.
+async fn sign_in_to_an_unverified_account_continues_into_verification(backend: Backend) {
+    let app = app(backend).await;
+    let mut first = Browser::new(&app);
+    sign_up(&mut first, "uma@example.com", PASSWORD).await;
+    let mut b = Browser::new(&app);
+    let res = b.post("/api/auth/login", &[("email", "uma@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "location"), "/verify-email");
+    assert_eq!(b.whoami().await, None, "not signed in yet");
+    let mails = mails_to(&app, "uma@example.com").await;
+    assert_eq!(mails.len(), 2, "a fresh message was sent");
+    let res = b.post("/api/auth/verify-code", &[("email", "uma@example.com"), ("code", &mails[1].code())]).await;
+    assert_eq!(header(&res, "location"), "/account");
+    assert_eq!(b.whoami().await.as_deref(), Some("uma@example.com"));
+
+    // with require_verified_email = false the same sign-in completes at once
+    let relaxed = app_with(backend, |c| c.accounts.require_verified_email = false, axum::Router::new()).await;
+    let mut s = Browser::new(&relaxed);
+    sign_up(&mut s, "val@example.com", PASSWORD).await;
+    let res = s.post("/api/auth/login", &[("email", "val@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(header(&res, "location"), "/account");
+}
+both!(unverified_sign_in, sign_in_to_an_unverified_account_continues_into_verification);

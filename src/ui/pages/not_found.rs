@@ -16,7 +16,7 @@ pub fn NotFoundPage() -> impl IntoView {
         <h1 class="vs-h1">{t("not_found.title")}</h1>
         <Card>
             <p>{t("not_found.body")}</p>
-            <p><a href="/" class="vs-link">{t("placeholder.back")}</a></p>
+            <p><a href="/" class="vs-link">{t("nav.back_home")}</a></p>
         </Card>
     }
 }

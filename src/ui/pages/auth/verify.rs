@@ -43,7 +43,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                     }.into_any(),
                     None => view! {
                         <Card>
-                            {(resent || resend.value().get().is_some_and(|r| r.is_ok()))
+                            {move || (resent || resend.value().get().is_some_and(|r| r.is_ok()))
                                 .then(|| view! { <Alert kind=AlertKind::Success>{t("verify.resent")}</Alert> })}
                             <FormError error=code_error />
                             <p>{t("verify.lead")}" "<strong>{email_shown}</strong></p>
