@@ -14,22 +14,21 @@ pub struct AuditRow {
     pub detail: Option<String>,
 }
 
+const COLUMNS: &str = "id, at, kind, account_id, ip, user_agent, operation_id, detail";
+
 pub async fn insert<'e>(db: impl AnyExecutor<'e>, row: &AuditRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_events (id, at, kind, account_id, ip, user_agent, operation_id, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&row.id)
-    .bind(row.at)
-    .bind(&row.kind)
-    .bind(row.account_id.as_deref())
-    .bind(row.ip.as_deref())
-    .bind(row.user_agent.as_deref())
-    .bind(row.operation_id.as_deref())
-    .bind(row.detail.as_deref())
-    .execute(db)
-    .await
-    .map(|_| ())
+    sqlx::query(&format!("INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+        .bind(&row.id)
+        .bind(row.at)
+        .bind(&row.kind)
+        .bind(row.account_id.as_deref())
+        .bind(row.ip.as_deref())
+        .bind(row.user_agent.as_deref())
+        .bind(row.operation_id.as_deref())
+        .bind(row.detail.as_deref())
+        .execute(db)
+        .await
+        .map(|_| ())
 }
 
 /// Events of one account, newest first.
@@ -38,24 +37,18 @@ pub async fn for_account<'e>(
     account_id: &str,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, at, kind, account_id, ip, user_agent, operation_id, detail FROM audit_events \
-         WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
-    )
-    .bind(account_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_events WHERE account_id = $1 ORDER BY id DESC LIMIT $2"))
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(db)
+        .await
 }
 
 /// Every event of a kind, newest first (tests and, later, the admin views).
 pub async fn by_kind<'e>(db: impl AnyExecutor<'e>, kind: &str, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, at, kind, account_id, ip, user_agent, operation_id, detail FROM audit_events \
-         WHERE kind = $1 ORDER BY id DESC LIMIT $2",
-    )
-    .bind(kind)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_events WHERE kind = $1 ORDER BY id DESC LIMIT $2"))
+        .bind(kind)
+        .bind(limit)
+        .fetch_all(db)
+        .await
 }

@@ -1,5 +1,6 @@
 //! Message templates. Each message has a text and an HTML part rendered from files in `src/server/templates/mail/`;
-//! the HTML part escapes every value, so text a user typed cannot become markup.
+//! the HTML part escapes every value, so text a user typed cannot become markup. askama binds one template
+//! file to one struct, hence the Html/Text struct pairs with the same fields.
 
 use askama::Template;
 use lettre::message::Mailbox;
