@@ -1,7 +1,7 @@
 //! Glue between the account flows and HTTP: the session's keys, the request's origin for the audit log,
 //! sending the flows' mail, and mapping flow errors to what a person sees.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use http::request::Parts;
@@ -30,13 +30,37 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Client IP (the TCP peer), user agent and operation id of a request.
-pub fn request_meta(parts: &Parts) -> RequestMeta {
+/// Client IP, user agent and operation id of a request.
+pub fn request_meta(parts: &Parts, trusted_proxies: &[IpAddr]) -> RequestMeta {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
     RequestMeta {
-        ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string()),
+        ip: peer.map(|peer| client_ip(peer, &parts.headers, trusted_proxies).to_string()),
         user_agent: parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
         operation_id: crate::server::operation::current(),
     }
+}
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then the right-most address in
+/// `X-Forwarded-For` that is not itself a trusted proxy (entries further left could be forged by the client).
+pub fn client_ip(peer: IpAddr, headers: &http::HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted_proxies.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            Err(_) => return peer, // a malformed hop: trust nothing further left
+        }
+    }
+    peer
 }
 
 /// A plain HTML form post (JavaScript off): the answer is a redirect, and messages travel in the session.
@@ -110,5 +134,33 @@ impl From<AccountError> for AppError {
             AccountError::Hash(e) => AppError::internal(e),
             AccountError::Db(e) => AppError::from(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &[&'static str]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", http::HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let peer: IpAddr = "203.0.113.5".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let client: IpAddr = "198.51.100.7".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        // untrusted peer: its header is ignored
+        assert_eq!(client_ip(peer, &headers(&["198.51.100.7"]), &[proxy]), peer);
+        // trusted proxy: the right-most untrusted hop, not a forged one further left
+        assert_eq!(client_ip(proxy, &headers(&["1.2.3.4, 198.51.100.7"]), &[proxy]), client);
+        assert_eq!(client_ip(proxy, &headers(&["1.2.3.4", "198.51.100.7, 10.0.0.1"]), &[proxy]), client);
+        // nothing usable: the proxy itself
+        assert_eq!(client_ip(proxy, &headers(&[]), &[proxy]), proxy);
+        assert_eq!(client_ip(proxy, &headers(&["nonsense"]), &[proxy]), proxy);
     }
 }

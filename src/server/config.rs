@@ -23,6 +23,9 @@ pub struct RawConfig {
     pub dev_mode: bool,
     pub log_format: LogFormat,
     pub log_filter: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (exact IP addresses). Empty: the TCP peer is the
+    /// client.
+    pub trusted_proxies: Vec<String>,
     pub session: SessionConfig,
     pub argon2: Argon2Config,
     pub limits: LimitsConfig,
@@ -44,6 +47,7 @@ impl Default for RawConfig {
             dev_mode: false,
             log_format: LogFormat::Text,
             log_filter: "info".into(),
+            trusted_proxies: Vec::new(),
             session: SessionConfig::default(),
             argon2: Argon2Config::default(),
             limits: LimitsConfig::default(),
@@ -157,6 +161,7 @@ pub struct Config {
     pub dev_mode: bool,
     pub log_format: LogFormat,
     pub log_filter: String,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub session: SessionConfig,
     pub argon2: Argon2Config,
     pub limits: LimitsConfig,
@@ -249,6 +254,13 @@ impl RawConfig {
                     .into(),
             );
         }
+        let mut trusted_proxies = Vec::new();
+        for entry in &self.trusted_proxies {
+            match entry.trim().parse::<std::net::IpAddr>() {
+                Ok(ip) => trusted_proxies.push(ip),
+                Err(_) => problems.push(format!("trusted_proxies entry {entry:?} is not an IP address")),
+            }
+        }
         check_session(&self.session, &mut problems);
         check_argon2(&self.argon2, &mut problems);
         if self.limits.body_bytes < 1024 || self.limits.body_bytes > 16 * 1024 * 1024 {
@@ -287,6 +299,7 @@ impl RawConfig {
                 dev_mode: self.dev_mode,
                 log_format: self.log_format,
                 log_filter: self.log_filter,
+                trusted_proxies,
                 session: self.session,
                 argon2: self.argon2,
                 limits: self.limits,
@@ -449,6 +462,14 @@ mod tests {
         let p = problems(raw);
         assert_eq!(p.len(), 1);
         assert!(!p[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn trusted_proxies_must_be_ip_addresses() {
+        let raw = RawConfig { trusted_proxies: vec!["10.0.0.1".into(), "proxy.internal".into()], ..valid() };
+        let p = problems(raw);
+        assert_eq!(p.len(), 1);
+        assert!(p[0].contains("proxy.internal"), "{p:?}");
     }
 
     #[test]

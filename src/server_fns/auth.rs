@@ -33,7 +33,7 @@ mod ctx {
         }
 
         pub fn meta(&self) -> crate::core::audit::RequestMeta {
-            crate::server::auth::request_meta(&self.parts)
+            crate::server::auth::request_meta(&self.parts, &self.state.config.trusted_proxies)
         }
 
         /// Ends a form's server function: on success go to `next`; on failure, for a plain form post, keep
