@@ -1,7 +1,7 @@
 //! Security headers on every response (security.md, "Headers").
 //!
 //! Pages rendered by Leptos get a Content-Security-Policy carrying the per-request nonce that leptos_axum
-//! puts on its own inline scripts (`set_page_csp`, called from the shell); every other response gets a
+//! puts on its own inline scripts (the shell hands it over with `set_page_csp`); every other response gets a
 //! policy that allows nothing to run. `strict-dynamic` lets the nonced hydration script load the wasm
 //! bundle's JavaScript; `wasm-unsafe-eval` lets it compile the WebAssembly; nothing else runs.
 
@@ -10,6 +10,8 @@ use axum::{
     middleware::Next,
     response::Response,
 };
+use std::sync::{Arc, Mutex};
+
 use http::{header, HeaderMap, HeaderValue};
 
 /// The policy for HTML pages, with `nonce` allowed to run scripts.
@@ -25,15 +27,22 @@ pub fn page_csp(nonce: &str) -> String {
 pub const STRICT_CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/// Called while the shell renders: puts the page policy, with this response's nonce, on the response.
+/// Where the shell leaves the page's nonce for this middleware. A request extension (shared through an
+/// `Arc`) rather than Leptos' `ResponseOptions`: under load the latter was seen to arrive without the header,
+/// which left a page with the deny-all policy and no hydration.
+#[derive(Clone, Default)]
+pub struct PageNonce(Arc<Mutex<Option<String>>>);
+
+/// Called while the shell renders: records this response's nonce for the page policy.
 pub fn set_page_csp() {
     use leptos::prelude::use_context;
-    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-    else {
+    let (Some(nonce), Some(parts)) = (leptos::nonce::use_nonce(), use_context::<http::request::Parts>()) else {
         return;
     };
-    if let Ok(value) = HeaderValue::from_str(&page_csp(&nonce)) {
-        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    if let Some(PageNonce(slot)) = parts.extensions.get::<PageNonce>() {
+        if let Ok(mut slot) = slot.lock() {
+            *slot = Some(nonce.to_string());
+        }
     }
 }
 
@@ -43,8 +52,15 @@ pub struct HeaderPolicy {
     pub hsts: bool,
 }
 
-pub async fn middleware(State(policy): State<HeaderPolicy>, req: Request, next: Next) -> Response {
+pub async fn middleware(State(policy): State<HeaderPolicy>, mut req: Request, next: Next) -> Response {
+    let page_nonce = PageNonce::default();
+    req.extensions_mut().insert(page_nonce.clone());
     let mut response = next.run(req).await;
+    // the shell has run by now: Leptos answers once the first chunk of the page is rendered
+    let nonce = page_nonce.0.lock().ok().and_then(|slot| slot.clone());
+    if let Some(value) = nonce.and_then(|n| HeaderValue::from_str(&page_csp(&n)).ok()) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
     apply(response.headers_mut(), policy);
     response
 }
