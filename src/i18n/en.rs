@@ -3,7 +3,6 @@
 pub const MESSAGES: &[(&str, &str)] = &[
     ("app.name", "Vestibule"),
     ("app.tagline", "Your account, your keys."),
-    ("nav.home", "Home"),
     ("nav.login", "Sign in"),
     ("nav.signup", "Create account"),
     ("nav.main", "Main"),
