@@ -30,6 +30,18 @@ pub enum ErrorKind {
     InvalidLink,
     /// A verification that sets a password was opened in another browser than the one that signed up.
     WrongBrowser,
+    /// The page or action needs a signed-in account.
+    SignInRequired,
+    /// A sensitive change needs a recent sign-in: confirm it is you first (step-up).
+    StepUpRequired,
+    /// A passkey ceremony expired or was already used.
+    PasskeyExpired,
+    /// The passkey's answer did not verify.
+    PasskeyRejected,
+    /// The passkey is already registered.
+    PasskeyDuplicate,
+    /// The change would leave the account without a way to sign in.
+    LastSignInMethod,
 }
 
 impl ErrorKind {
@@ -48,6 +60,12 @@ impl ErrorKind {
             ErrorKind::InvalidCode => "error.invalid_code",
             ErrorKind::InvalidLink => "error.invalid_link",
             ErrorKind::WrongBrowser => "error.wrong_browser",
+            ErrorKind::SignInRequired => "error.sign_in_required",
+            ErrorKind::StepUpRequired => "error.step_up_required",
+            ErrorKind::PasskeyExpired => "error.passkey_expired",
+            ErrorKind::PasskeyRejected => "error.passkey_rejected",
+            ErrorKind::PasskeyDuplicate => "error.passkey_duplicate",
+            ErrorKind::LastSignInMethod => "error.last_sign_in_method",
         }
     }
 
@@ -64,6 +82,10 @@ impl ErrorKind {
             ErrorKind::InvalidCredentials => 401,
             ErrorKind::Throttled => 429,
             ErrorKind::InvalidCode | ErrorKind::InvalidLink | ErrorKind::WrongBrowser => 400,
+            ErrorKind::SignInRequired | ErrorKind::PasskeyRejected => 401,
+            ErrorKind::StepUpRequired => 403,
+            ErrorKind::PasskeyExpired => 400,
+            ErrorKind::PasskeyDuplicate | ErrorKind::LastSignInMethod => 409,
         }
     }
 }

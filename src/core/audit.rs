@@ -26,6 +26,15 @@ pub enum Event {
     SignOut,
     PasswordRehashed,
     PreHijackDefence,
+    PasskeyAdded,
+    PasskeyRegistrationFailed,
+    PasskeyRenamed,
+    PasskeyRemoved,
+    /// An assertion's sign counter was not above the stored one: the credential may be cloned.
+    PasskeyCounterRegression,
+    PasswordRemoved,
+    /// The user confirmed it is them again before a sensitive change.
+    StepUp,
 }
 
 impl Event {
@@ -42,6 +51,13 @@ impl Event {
             Event::SignOut => "sign_out",
             Event::PasswordRehashed => "password_rehashed",
             Event::PreHijackDefence => "pre_hijack_defence",
+            Event::PasskeyAdded => "passkey_added",
+            Event::PasskeyRegistrationFailed => "passkey_registration_failed",
+            Event::PasskeyRenamed => "passkey_renamed",
+            Event::PasskeyRemoved => "passkey_removed",
+            Event::PasskeyCounterRegression => "passkey_counter_regression",
+            Event::PasswordRemoved => "password_removed",
+            Event::StepUp => "step_up",
         }
     }
 }

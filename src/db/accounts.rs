@@ -12,6 +12,8 @@ pub struct AccountRow {
     pub password_hash: Option<String>,
     pub status: String,
     pub created_at: i64,
+    /// WebAuthn user handle (random UUID), once the account has had a passkey.
+    pub user_handle: Option<String>,
 }
 
 impl std::fmt::Debug for AccountRow {
@@ -20,7 +22,7 @@ impl std::fmt::Debug for AccountRow {
     }
 }
 
-const COLUMNS: &str = "id, email, email_verified_at, display_name, password_hash, status, created_at";
+const COLUMNS: &str = "id, email, email_verified_at, display_name, password_hash, status, created_at, user_handle";
 
 pub async fn find_by_email<'e>(db: impl AnyExecutor<'e>, email: &str) -> Result<Option<AccountRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE email = $1")).bind(email).fetch_optional(db).await
@@ -30,24 +32,36 @@ pub async fn find_by_id<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1")).bind(id).fetch_optional(db).await
 }
 
+pub async fn find_by_user_handle<'e>(
+    db: impl AnyExecutor<'e>,
+    user_handle: &str,
+) -> Result<Option<AccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE user_handle = $1"))
+        .bind(user_handle)
+        .fetch_optional(db)
+        .await
+}
+
 pub struct NewAccount<'a> {
     pub id: &'a str,
     pub email: &'a str,
     pub display_name: Option<&'a str>,
     pub password_hash: Option<&'a str>,
+    pub user_handle: Option<&'a str>,
     pub now: i64,
 }
 
 /// Inserts the account; `false` when the email is already taken (a concurrent sign-up won).
 pub async fn insert<'e>(db: impl AnyExecutor<'e>, a: &NewAccount<'_>) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO accounts (id, email, display_name, password_hash, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'active', $5, $5) ON CONFLICT (email) DO NOTHING",
+        "INSERT INTO accounts (id, email, display_name, password_hash, user_handle, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'active', $6, $6) ON CONFLICT (email) DO NOTHING",
     )
     .bind(a.id)
     .bind(a.email)
     .bind(a.display_name)
     .bind(a.password_hash)
+    .bind(a.user_handle)
     .bind(a.now)
     .execute(db)
     .await?;
@@ -82,6 +96,26 @@ pub async fn set_status<'e>(db: impl AnyExecutor<'e>, id: &str, status: &str, no
     sqlx::query("UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(status)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Gives the account a user handle unless it has one; returns the handle it ends up with.
+pub async fn ensure_user_handle(db: &sqlx::AnyPool, id: &str, candidate: &str) -> Result<String, sqlx::Error> {
+    sqlx::query("UPDATE accounts SET user_handle = $2 WHERE id = $1 AND user_handle IS NULL")
+        .bind(id)
+        .bind(candidate)
+        .execute(db)
+        .await?;
+    sqlx::query_scalar::<_, String>("SELECT user_handle FROM accounts WHERE id = $1").bind(id).fetch_one(db).await
+}
+
+/// Removes the password (the account signs in with passkeys from now on).
+pub async fn clear_password<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET password_hash = NULL, updated_at = $2 WHERE id = $1")
+        .bind(id)
         .bind(now)
         .execute(db)
         .await

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod passkeys;
 pub mod sessions;
 pub mod throttle;
 pub mod verifications;

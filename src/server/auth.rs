@@ -9,6 +9,7 @@ use tower_sessions::Session;
 
 use crate::core::accounts::{AccountError, Notice};
 use crate::core::audit::RequestMeta;
+use crate::core::passkeys::PasskeyError;
 use crate::core::passwords::hasher::HashError;
 use crate::error::{AppError, ErrorKind, Problem};
 use crate::i18n::t;
@@ -19,6 +20,9 @@ use crate::types::Flash;
 
 /// When the session signed in (Unix seconds): for step-up and `auth_time` later.
 pub const AUTH_TIME_KEY: &str = "auth_time";
+/// How the session signed in: RFC 8176 `amr` values ("pwd", "hwk"/"swk", "mfa"), for MFA policy and
+/// ID tokens later.
+pub const AUTH_METHODS_KEY: &str = "auth_methods";
 /// The address this browser is verifying, shown and prefilled on /verify-email.
 pub const PENDING_EMAIL_KEY: &str = "pending_email";
 /// The verification message issued to this browser (binds password-setting messages to it).
@@ -80,6 +84,33 @@ pub async fn send_notice(state: &AppState, notice: Notice) -> Result<(), AppErro
             let to = to.parse().map_err(AppError::internal)?;
             templates::signup_attempted(to, public_url)
         }
+        Notice::PasskeyAdded { to, name } => {
+            let body = t("mail.passkey_added.body").replace("{name}", name);
+            templates::security_notice(
+                to.parse().map_err(AppError::internal)?,
+                t("mail.passkey_added.subject"),
+                &body,
+                now(),
+                public_url,
+            )
+        }
+        Notice::PasskeyRemoved { to, name } => {
+            let body = t("mail.passkey_removed.body").replace("{name}", name);
+            templates::security_notice(
+                to.parse().map_err(AppError::internal)?,
+                t("mail.passkey_removed.subject"),
+                &body,
+                now(),
+                public_url,
+            )
+        }
+        Notice::PasswordRemoved { to } => templates::security_notice(
+            to.parse().map_err(AppError::internal)?,
+            t("mail.password_removed.subject"),
+            t("mail.password_removed.body"),
+            now(),
+            public_url,
+        ),
     }
     .map_err(AppError::internal)?;
     state.mailer.send(mail).await.map_err(|e| {
@@ -88,11 +119,13 @@ pub async fn send_notice(state: &AppState, notice: Notice) -> Result<(), AppErro
     })
 }
 
-/// Marks the session signed in, under a new id (the pre-sign-in id stops working).
-pub async fn sign_in(session: &Session, account_id: &str) -> Result<(), AppError> {
+/// Marks the session signed in by `methods`, under a new id (the pre-sign-in id stops working). Also used
+/// when a signed-in user confirms it is them (step-up): the id rotates again and `auth_time` restarts.
+pub async fn sign_in(session: &Session, account_id: &str, methods: &[String]) -> Result<(), AppError> {
     session.cycle_id().await.map_err(AppError::internal)?;
     session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(AppError::internal)?;
     session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
+    session.insert(AUTH_METHODS_KEY, methods).await.map_err(AppError::internal)?;
     let _ = session.remove_value(PENDING_EMAIL_KEY).await;
     let _ = session.remove_value(VERIFICATION_ROW_KEY).await;
     Ok(())
@@ -100,6 +133,26 @@ pub async fn sign_in(session: &Session, account_id: &str) -> Result<(), AppError
 
 pub async fn signed_in_account(session: &Session) -> Option<String> {
     session.get::<String>(ACCOUNT_ID_KEY).await.ok().flatten()
+}
+
+/// The signed-in account, or `SignInRequired`.
+pub async fn require_account(session: &Session) -> Result<String, AppError> {
+    signed_in_account(session).await.ok_or_else(|| AppError::new(ErrorKind::SignInRequired))
+}
+
+/// Whether the session signed in (or confirmed it is them) within `max_age` seconds.
+pub async fn signed_in_recently(session: &Session, max_age: i64) -> bool {
+    let at = session.get::<i64>(AUTH_TIME_KEY).await.ok().flatten();
+    at.is_some_and(|at| now() - at <= max_age)
+}
+
+/// The signed-in account, if it signed in within the configured window; otherwise `StepUpRequired`.
+pub async fn require_recent_sign_in(state: &AppState, session: &Session) -> Result<String, AppError> {
+    let account_id = require_account(session).await?;
+    if !signed_in_recently(session, state.config.accounts.recent_sign_in_secs).await {
+        return Err(AppError::new(ErrorKind::StepUpRequired));
+    }
+    Ok(account_id)
 }
 
 pub async fn set_flash(session: &Session, flash: &Flash) -> Result<(), AppError> {
@@ -133,6 +186,24 @@ impl From<AccountError> for AppError {
             AccountError::Hash(HashError::Busy) => AppError::unavailable("password hashing busy"),
             AccountError::Hash(e) => AppError::internal(e),
             AccountError::Db(e) => AppError::from(e),
+        }
+    }
+}
+
+impl From<PasskeyError> for AppError {
+    fn from(err: PasskeyError) -> Self {
+        match err {
+            PasskeyError::Expired => AppError::new(ErrorKind::PasskeyExpired),
+            PasskeyError::Rejected => AppError::new(ErrorKind::PasskeyRejected),
+            PasskeyError::Duplicate => AppError::new(ErrorKind::PasskeyDuplicate),
+            PasskeyError::LastSignInMethod => AppError::new(ErrorKind::LastSignInMethod),
+            PasskeyError::NotFound => AppError::new(ErrorKind::NotFound),
+            PasskeyError::InvalidName => {
+                AppError::validation(vec![Problem { field: "name".into(), message: t("passkeys.name_invalid").into() }])
+            }
+            PasskeyError::Account(e) => e.into(),
+            PasskeyError::Webauthn(e) => AppError::internal(e),
+            PasskeyError::Stored(e) => AppError::internal(e),
         }
     }
 }

@@ -30,6 +30,7 @@ pub struct RawConfig {
     pub argon2: Argon2Config,
     pub limits: LimitsConfig,
     pub accounts: AccountsConfig,
+    pub webauthn: WebauthnConfig,
     /// 32 random bytes, base64: the key one-time codes and link tokens are hashed under. When unset, a key
     /// is generated once into `<data_dir>/secret.key` (fine for one node; set it when running several).
     pub secret_key: Option<SecretString>,
@@ -52,6 +53,7 @@ impl Default for RawConfig {
             argon2: Argon2Config::default(),
             limits: LimitsConfig::default(),
             accounts: AccountsConfig::default(),
+            webauthn: WebauthnConfig::default(),
             secret_key: None,
             smtp: None,
         }
@@ -63,11 +65,42 @@ impl Default for RawConfig {
 pub struct AccountsConfig {
     /// Sign-in completes only once the address is verified; until then it continues into verification.
     pub require_verified_email: bool,
+    /// Sensitive changes (adding or removing a way to sign in) need a sign-in at most this old; otherwise
+    /// the user confirms it is them first (step-up).
+    pub recent_sign_in_secs: i64,
 }
 
 impl Default for AccountsConfig {
     fn default() -> Self {
-        Self { require_verified_email: true }
+        Self { require_verified_email: true, recent_sign_in_secs: 10 * 60 }
+    }
+}
+
+/// Passkeys (WebAuthn). The relying party is the site passkeys are bound to: changing `rp_id` later makes
+/// every registered passkey unusable.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebauthnConfig {
+    /// The domain passkeys belong to: the public URL's host or a parent domain of it. Default: the host.
+    pub rp_id: Option<String>,
+    /// The name browsers show when creating a passkey.
+    pub rp_name: String,
+    /// Further origins allowed to use the passkeys (e.g. another subdomain under `rp_id`).
+    pub extra_origins: Vec<String>,
+    /// A passkey ceremony must complete within this many seconds of its start.
+    pub challenge_ttl_secs: i64,
+}
+
+impl Default for WebauthnConfig {
+    fn default() -> Self {
+        Self { rp_id: None, rp_name: "Vestibule".into(), extra_origins: Vec::new(), challenge_ttl_secs: 300 }
+    }
+}
+
+impl Config {
+    /// The WebAuthn relying party id: configured, or the public URL's host.
+    pub fn rp_id(&self) -> String {
+        self.webauthn.rp_id.clone().unwrap_or_else(|| self.public_url.host_str().unwrap_or("localhost").to_string())
     }
 }
 
@@ -166,6 +199,7 @@ pub struct Config {
     pub argon2: Argon2Config,
     pub limits: LimitsConfig,
     pub accounts: AccountsConfig,
+    pub webauthn: WebauthnConfig,
     pub secret_key: Option<SecretString>,
     pub smtp: Option<SmtpConfig>,
 }
@@ -275,6 +309,15 @@ impl RawConfig {
         if let Some(smtp) = &self.smtp {
             check_smtp(smtp, &mut problems);
         }
+        if !(60..=24 * 3600).contains(&self.accounts.recent_sign_in_secs) {
+            problems.push(format!(
+                "accounts.recent_sign_in_secs = {} must be between 60 and 86400",
+                self.accounts.recent_sign_in_secs
+            ));
+        }
+        if let Some(url) = &public_url {
+            check_webauthn(&self.webauthn, url, &mut problems);
+        }
         if let Some(key) = &self.secret_key {
             if crate::server::keys::decode_key(key).is_none() {
                 problems.push(
@@ -304,11 +347,39 @@ impl RawConfig {
                 argon2: self.argon2,
                 limits: self.limits,
                 accounts: self.accounts,
+                webauthn: self.webauthn,
                 secret_key: self.secret_key,
                 smtp: self.smtp,
             }),
             _ => Err(ConfigErrors(problems)),
         }
+    }
+}
+
+/// The RP id must be the public host or a parent domain of it (WebAuthn refuses anything else), and each
+/// extra origin must sit under it.
+fn check_webauthn(w: &WebauthnConfig, public_url: &Url, problems: &mut Vec<String>) {
+    let host = public_url.host_str().unwrap_or_default();
+    if let Some(rp_id) = &w.rp_id {
+        let suffix_ok = host == rp_id || host.ends_with(&format!(".{rp_id}"));
+        if rp_id.is_empty() || rp_id.contains(['/', ':']) || !suffix_ok {
+            problems.push(format!(
+                "webauthn.rp_id = {rp_id:?} must be the public_url's host ({host:?}) or a parent domain of it"
+            ));
+        }
+    }
+    let rp_id = w.rp_id.clone().unwrap_or_else(|| host.to_string());
+    for origin in &w.extra_origins {
+        match Url::parse(origin) {
+            Ok(url) if url.host_str().is_some_and(|h| h == rp_id || h.ends_with(&format!(".{rp_id}"))) => {}
+            _ => problems.push(format!("webauthn.extra_origins entry {origin:?} is not an origin under {rp_id:?}")),
+        }
+    }
+    if w.rp_name.trim().is_empty() || w.rp_name.len() > 64 {
+        problems.push("webauthn.rp_name must be 1 to 64 characters".into());
+    }
+    if !(30..=3600).contains(&w.challenge_ttl_secs) {
+        problems.push(format!("webauthn.challenge_ttl_secs = {} must be between 30 and 3600", w.challenge_ttl_secs));
     }
 }
 
@@ -462,6 +533,29 @@ mod tests {
         let p = problems(raw);
         assert_eq!(p.len(), 1);
         assert!(!p[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn rp_id_must_be_the_public_host_or_a_parent_domain() {
+        let at = |rp_id: &str, extra: &[&str]| RawConfig {
+            public_url: "https://id.example.com".into(),
+            webauthn: WebauthnConfig {
+                rp_id: Some(rp_id.into()),
+                extra_origins: extra.iter().map(|o| o.to_string()).collect(),
+                ..WebauthnConfig::default()
+            },
+            ..valid()
+        };
+        assert!(at("id.example.com", &[]).validate().is_ok());
+        assert!(at("example.com", &["https://shop.example.com"]).validate().is_ok());
+        for bad in ["evil.com", "ample.com", "other.example.com", "https://example.com"] {
+            let p = problems(at(bad, &[]));
+            assert!(p.len() == 1 && p[0].contains("webauthn.rp_id"), "{bad}: {p:?}");
+        }
+        let p = problems(at("example.com", &["https://example.org"]));
+        assert!(p.len() == 1 && p[0].contains("extra_origins"), "{p:?}");
+        let default = valid().validate().map_err(|e| e.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(default.rp_id(), "localhost");
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub enum StartError {
     DataDir { dir: String, source: std::io::Error },
     #[error("password hashing cannot start: {0}")]
     Hasher(String),
+    #[error("passkeys cannot start (check [webauthn] and public_url): {0}")]
+    Webauthn(String),
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
@@ -52,7 +54,21 @@ pub async fn prepare(config: Config) -> Result<(AppState, DbSessionStore), Start
     let params = HashParams { memory_kib: a.memory_kib, iterations: a.iterations, parallelism: a.parallelism };
     let hasher =
         Hasher::new(params, a.max_concurrent, HASH_QUEUE_WAIT).map_err(|e| StartError::Hasher(e.to_string()))?;
-    Ok((AppState::new(config, db, mailer, hasher, token_key), store))
+    let webauthn = build_webauthn(&config).map_err(|e| StartError::Webauthn(e.to_string()))?;
+    Ok((AppState::new(config, db, mailer, hasher, token_key, webauthn), store))
+}
+
+/// The WebAuthn relying party: the configured RP id, the public origin and any extra origins.
+pub fn build_webauthn(config: &Config) -> Result<webauthn_rs::Webauthn, webauthn_rs::prelude::WebauthnError> {
+    let rp_id = config.rp_id();
+    let mut builder = webauthn_rs::WebauthnBuilder::new(&rp_id, &config.public_url)?
+        .rp_name(&config.webauthn.rp_name)
+        .timeout(Duration::from_secs(config.webauthn.challenge_ttl_secs.unsigned_abs()));
+    let extra: Vec<url::Url> = config.webauthn.extra_origins.iter().filter_map(|o| url::Url::parse(o).ok()).collect();
+    for origin in &extra {
+        builder = builder.append_allowed_origin(origin);
+    }
+    builder.build()
 }
 
 pub async fn run(config: Config) -> Result<(), StartError> {

@@ -21,10 +21,19 @@ pub struct AppState {
     pub hasher: Hasher,
     pub token_key: TokenKey,
     pub accounts: Arc<Settings>,
+    /// The WebAuthn relying party (passkeys).
+    pub webauthn: Arc<webauthn_rs::Webauthn>,
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db, mailer: Mailer, hasher: Hasher, token_key: TokenKey) -> Self {
+    pub fn new(
+        config: Config,
+        db: Db,
+        mailer: Mailer,
+        hasher: Hasher,
+        token_key: TokenKey,
+        webauthn: webauthn_rs::Webauthn,
+    ) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name("vestibule")
             .site_root(config.site_root.display().to_string())
@@ -34,14 +43,22 @@ impl AppState {
         let accounts = Arc::new(Settings {
             public_url: config.public_url.as_str().trim_end_matches('/').to_string(),
             require_verified_email: config.accounts.require_verified_email,
+            challenge_ttl_secs: config.webauthn.challenge_ttl_secs,
             ..Settings::default()
         });
-        Self { config: Arc::new(config), db, mailer, leptos, hasher, token_key, accounts }
+        let webauthn = Arc::new(webauthn);
+        Self { config: Arc::new(config), db, mailer, leptos, hasher, token_key, accounts, webauthn }
     }
 
     /// What the account flows need, borrowed from the state.
     pub fn deps(&self) -> Deps<'_> {
-        Deps { db: &self.db, hasher: &self.hasher, key: &self.token_key, settings: &self.accounts }
+        Deps {
+            db: &self.db,
+            hasher: &self.hasher,
+            key: &self.token_key,
+            settings: &self.accounts,
+            webauthn: &self.webauthn,
+        }
     }
 
     /// The outbox, but only in dev mode: production never exposes written mail over HTTP.

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::types::{AccountView, Flash, VerifyPageState};
 
 #[cfg(feature = "ssr")]
-mod ctx {
+pub(crate) mod ctx {
     use http::request::Parts;
     use leptos::prelude::use_context;
     use tower_sessions::Session;
@@ -91,7 +91,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
         let input = LoginInput { email: &email, password: &password };
         match login(&cx.state.deps(), &input, &cx.meta(), now(), &mut os_seeded_rng()).await? {
             LoginOutcome::SignedIn { account_id } => {
-                sign_in(&cx.session, &account_id).await?;
+                sign_in(&cx.session, &account_id, &["pwd".to_string()]).await?;
                 Ok("/account".to_string())
             }
             LoginOutcome::NeedsVerification { email, notice, row_id } => {
@@ -139,7 +139,8 @@ pub async fn verify_email_link(token: String) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 async fn after_verification(cx: &ctx::Ctx, verified: crate::core::accounts::Verified) -> Result<String, AppError> {
     if verified.same_session {
-        crate::server::auth::sign_in(&cx.session, &verified.account_id).await?;
+        // the code or link from the mailbox is a one-time code (RFC 8176 "otp")
+        crate::server::auth::sign_in(&cx.session, &verified.account_id, &["otp".to_string()]).await?;
         Ok("/account".to_string())
     } else {
         Ok("/login?verified=1".to_string())
@@ -227,7 +228,7 @@ pub async fn current_account() -> Result<Option<AccountView>, AppError> {
 /// A CSPRNG seeded from the OS, owned by the request (`rand::rng()` is thread-local and cannot cross an
 /// await on the multi-threaded runtime).
 #[cfg(feature = "ssr")]
-fn os_seeded_rng() -> rand::rngs::StdRng {
+pub(crate) fn os_seeded_rng() -> rand::rngs::StdRng {
     use rand::SeedableRng;
     rand::rngs::StdRng::from_os_rng()
 }

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod dev;
+pub mod passkeys;
 
 use crate::error::AppError;
 

@@ -39,3 +39,26 @@ pub struct AccountView {
     pub email_verified: bool,
     pub created_at: i64,
 }
+
+/// One passkey on /account/security.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyView {
+    pub id: String,
+    pub name: String,
+    /// The authenticator's model, when known from its AAGUID.
+    pub authenticator: Option<String>,
+    /// Dates as shown (UTC), formatted on the server so both renders agree.
+    pub created_on: String,
+    pub last_used_on: Option<String>,
+}
+
+/// What /account/security needs to render.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityPageState {
+    pub email: String,
+    pub has_password: bool,
+    pub passkeys: Vec<PasskeyView>,
+    /// Signed in (or confirmed) recently enough for sensitive changes without asking again.
+    pub recently_confirmed: bool,
+    pub flash: Option<Flash>,
+}

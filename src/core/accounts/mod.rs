@@ -8,6 +8,7 @@ mod verify;
 
 pub use login::{login, LoginInput, LoginOutcome};
 pub use signup::{signup, SignupInput};
+pub(crate) use verify::issue;
 pub use verify::{resend, verify_code, verify_link, Verified};
 
 use crate::core::passwords::hasher::{HashError, Hasher};
@@ -21,6 +22,7 @@ pub struct Deps<'a> {
     pub hasher: &'a Hasher,
     pub key: &'a TokenKey,
     pub settings: &'a Settings,
+    pub webauthn: &'a webauthn_rs::Webauthn,
 }
 
 /// Flow settings from the configuration.
@@ -34,6 +36,8 @@ pub struct Settings {
     pub link_ttl_secs: i64,
     pub max_code_attempts: i64,
     pub resend_cooldown_secs: i64,
+    /// A passkey ceremony must finish this long after it started.
+    pub challenge_ttl_secs: i64,
 }
 
 impl Default for Settings {
@@ -45,6 +49,7 @@ impl Default for Settings {
             link_ttl_secs: 60 * 60,
             max_code_attempts: 5,
             resend_cooldown_secs: 60,
+            challenge_ttl_secs: 300,
         }
     }
 }
@@ -56,6 +61,12 @@ pub enum Notice {
     VerifyEmail { to: String, code: String, link: String },
     /// Someone tried to create an account with `to`, which already has one.
     SignUpAttempted { to: String },
+    /// A passkey named `name` was added to the account.
+    PasskeyAdded { to: String, name: String },
+    /// The passkey named `name` was removed from the account.
+    PasskeyRemoved { to: String, name: String },
+    /// The account's password was removed; it signs in with passkeys only.
+    PasswordRemoved { to: String },
 }
 
 impl std::fmt::Debug for Notice {
@@ -63,6 +74,9 @@ impl std::fmt::Debug for Notice {
         match self {
             Notice::VerifyEmail { .. } => f.write_str("Notice::VerifyEmail(..)"),
             Notice::SignUpAttempted { .. } => f.write_str("Notice::SignUpAttempted(..)"),
+            Notice::PasskeyAdded { .. } => f.write_str("Notice::PasskeyAdded(..)"),
+            Notice::PasskeyRemoved { .. } => f.write_str("Notice::PasskeyRemoved(..)"),
+            Notice::PasswordRemoved { .. } => f.write_str("Notice::PasswordRemoved(..)"),
         }
     }
 }

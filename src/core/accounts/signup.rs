@@ -40,7 +40,8 @@ pub async fn signup(
         Some(account) => Some(account),
         None => {
             let id = uuid::Uuid::new_v4().to_string();
-            let new = NewAccount { id: &id, email: &email, display_name, password_hash: Some(&hash), now };
+            let new =
+                NewAccount { id: &id, email: &email, display_name, password_hash: Some(&hash), user_handle: None, now };
             if accounts::insert(&deps.db.pool, &new).await? {
                 audit::record(deps.db, Event::SignUp, Some(&id), meta, json!({}), now).await?;
                 let (notice, row_id) = issue(deps, &id, &email, None, now, rng).await?;

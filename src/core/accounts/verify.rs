@@ -20,7 +20,7 @@ pub struct Verified {
 
 /// Issues a new message for `account_id`, voiding older ones. `pending_password_hash`: the password this
 /// message sets when verified (a later sign-up's); `None` keeps the account's password.
-pub(super) async fn issue(
+pub(crate) async fn issue(
     deps: &Deps<'_>,
     account_id: &str,
     email: &str,
@@ -157,6 +157,7 @@ async fn complete(
     if let Some(hash) = &row.pending_password_hash {
         accounts::set_password_hash(&mut *tx, &row.account_id, hash, now).await?;
         sessions::delete_for_account(&mut *tx, &row.account_id).await?;
+        crate::db::passkeys::delete_all_for_account(&mut *tx, &row.account_id).await?;
     }
     tx.commit().await?;
     if row.pending_password_hash.is_some() {

@@ -132,3 +132,53 @@ pub fn signup_attempted(to: Mailbox, public_url: &str) -> Result<OutgoingMail, M
         html: AttemptHtml { subject, body, advice, login_link, footer, public_url }.render()?,
     })
 }
+
+#[derive(Template)]
+#[template(path = "mail/security_notice.html")]
+struct NoticeHtml<'a> {
+    subject: &'a str,
+    body: &'a str,
+    when: &'a str,
+    advice: &'a str,
+    link: &'a str,
+    footer: &'a str,
+    public_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/security_notice.txt")]
+struct NoticeText<'a> {
+    subject: &'a str,
+    body: &'a str,
+    when: &'a str,
+    advice: &'a str,
+    link: &'a str,
+    footer: &'a str,
+    public_url: &'a str,
+}
+
+/// A change to how the account signs in, told to its address. `body` already names what changed; `at` is
+/// Unix seconds.
+pub fn security_notice(
+    to: Mailbox,
+    subject: &str,
+    body: &str,
+    at: i64,
+    public_url: &str,
+) -> Result<OutgoingMail, MailError> {
+    let when = time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc2822).ok())
+        .map(|t| t.replace("+0000", "UTC"))
+        .unwrap_or_default();
+    let when = t("mail.notice.when").replace("{when}", &when);
+    let (advice, footer) = (t("mail.notice.advice"), t("mail.footer"));
+    let link = format!("{}/account/security", public_url.trim_end_matches('/'));
+    let (when, link) = (when.as_str(), link.as_str());
+    Ok(OutgoingMail {
+        to,
+        subject: subject.to_string(),
+        text: NoticeText { subject, body, when, advice, link, footer, public_url }.render()?,
+        html: NoticeHtml { subject, body, when, advice, link, footer, public_url }.render()?,
+    })
+}
