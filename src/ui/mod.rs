@@ -5,3 +5,4 @@
 pub mod components;
 pub mod layouts;
 pub mod pages;
+pub mod webauthn;

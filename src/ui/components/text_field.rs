@@ -16,6 +16,9 @@ pub fn TextField(
     /// Called with the value on every keystroke (hydrated pages only).
     #[prop(optional)]
     on_input: Option<Callback<String>>,
+    /// Called with the value when the field loses focus after a change (hydrated pages only).
+    #[prop(optional)]
+    on_change: Option<Callback<String>>,
     #[prop(optional)] inputmode: Option<&'static str>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -51,6 +54,11 @@ pub fn TextField(
                 aria-describedby=described_by
                 on:input=move |ev| {
                     if let Some(cb) = on_input {
+                        cb.run(event_target_value(&ev));
+                    }
+                }
+                on:change=move |ev| {
+                    if let Some(cb) = on_change {
                         cb.run(event_target_value(&ev));
                     }
                 }

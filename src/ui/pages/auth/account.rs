@@ -27,6 +27,7 @@ pub fn AccountPage() -> impl IntoView {
                                 <dt>{t("account.status")}</dt>
                                 <dd>{if a.email_verified { t("account.verified") } else { t("account.unverified") }}</dd>
                             </dl>
+                            <p><a href="/account/security" class="vs-link">{t("account.security")}</a></p>
                             <ActionForm action=log_out>
                                 <Button kind=ButtonKind::Secondary>{t("account.sign_out")}</Button>
                             </ActionForm>

@@ -3,17 +3,20 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::form_state::{field_error, form_error, FormError};
+use super::passkey_sign_in::{PasskeyButton, PasskeySignIn};
 use crate::i18n::t;
 use crate::server_fns::auth::{page_flash, LogIn};
 use crate::ui::components::{Alert, AlertKind, Button, Card, TextField};
 
-/// `/login`: email and password.
+/// `/login`: passkeys (button, autofill, offered for the typed address) and email with password.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let flash = Resource::new_blocking(|| (), |_| page_flash());
     let query = use_query_map();
     let just_verified = move || query.read().get("verified").is_some();
+    let passkeys = PasskeySignIn::new();
+    passkeys.start_autofill();
     view! {
         <Title text=t("login.title") />
         <h1 class="vs-h1">{t("login.title")}</h1>
@@ -26,9 +29,13 @@ pub fn LoginPage() -> impl IntoView {
                     <Card>
                         {move || just_verified().then(|| view! { <Alert kind=AlertKind::Success>{t("login.verified")}</Alert> })}
                         <FormError error />
+                        <PasskeyButton controls=passkeys />
+                        <p class="vs-divider">{t("login.or_password")}</p>
                         <ActionForm action>
-                            <TextField name="email" label=t("login.email") r#type="email" autocomplete="username" required=true
-                                value=email.unwrap_or_default() error=field_error(error, "email") />
+                            // "webauthn" lets the browser offer passkeys in this field's autofill
+                            <TextField name="email" label=t("login.email") r#type="email" autocomplete="username webauthn"
+                                required=true value=email.unwrap_or_default() error=field_error(error, "email")
+                                on_change=Callback::new(move |v| passkeys.email_changed(v)) />
                             <TextField name="password" label=t("login.password") r#type="password"
                                 autocomplete="current-password" required=true />
                             <Button>{t("login.submit")}</Button>

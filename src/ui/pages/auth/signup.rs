@@ -4,7 +4,8 @@ use leptos_meta::Title;
 use super::form_state::{field_error, form_error, FormError};
 use crate::i18n::t;
 use crate::server_fns::auth::{page_flash, SignUp};
-use crate::ui::components::{Button, Card, TextField};
+use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, TextField};
+use crate::ui::webauthn;
 
 /// `/signup`: email, optional name and a password, with live feedback on the password while typing
 /// (hydrated); the server applies the full rules either way.
@@ -23,6 +24,7 @@ pub fn SignupPage() -> impl IntoView {
                 let name = flash.as_ref().filter(|f| f.form == "signup").and_then(|f| f.display_name.clone());
                 let (password, set_password) = signal(String::new());
                 let (typed_email, set_typed_email) = signal(email.clone().unwrap_or_default());
+                let (typed_name, set_typed_name) = signal(name.clone().unwrap_or_default());
                 view! {
                     <Card>
                         <FormError error />
@@ -32,7 +34,10 @@ pub fn SignupPage() -> impl IntoView {
                                 on_input=Callback::new(move |v| set_typed_email.set(v)) />
                             <TextField name="display_name" label=t("signup.display_name") autocomplete="name"
                                 hint=t("signup.display_name_hint") value=name.unwrap_or_default()
-                                error=field_error(error, "display_name") />
+                                error=field_error(error, "display_name")
+                                on_input=Callback::new(move |v| set_typed_name.set(v)) />
+                            <PasskeySignup email=typed_email name=typed_name />
+                            <p class="vs-divider">{t("signup.or_password")}</p>
                             <TextField name="password" label=t("signup.password") r#type="password" autocomplete="new-password"
                                 required=true hint=t("signup.password_hint") error=field_error(error, "password")
                                 on_input=Callback::new(move |v| set_password.set(v)) />
@@ -44,6 +49,55 @@ pub fn SignupPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// "Create account with a passkey": the same address and name, no password. Needs JavaScript and a
+/// browser with WebAuthn; otherwise a note says so and the password fields below still work.
+#[component]
+fn PasskeySignup(email: ReadSignal<String>, name: ReadSignal<String>) -> impl IntoView {
+    use crate::server_fns::passkeys::{passkey_signup_finish, passkey_signup_start};
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    let failure = RwSignal::new(None::<String>);
+    let create = move |_| {
+        failure.set(None);
+        let (email, name) = (email.get_untracked(), name.get_untracked());
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let name = Some(name).filter(|n| !n.trim().is_empty());
+                let options = passkey_signup_start(email, name).await.map_err(|e| {
+                    let problems: Vec<String> = e.problems.iter().map(|p| p.message.clone()).collect();
+                    if problems.is_empty() {
+                        e.message()
+                    } else {
+                        problems.join(" ")
+                    }
+                })?;
+                let answer = webauthn::create(&options).await.map_err(|e| t(e.message_key()).to_string())?;
+                passkey_signup_finish(answer).await.map_err(|e| e.message())
+            }
+            .await;
+            match result {
+                Ok(next) => webauthn::go_to(&next),
+                Err(message) => failure.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <div class="vs-passkey" data-passkey-signup="">
+            <p class="vs-muted">{t("signup.passkey_lead")}</p>
+            {move || match (hydrated.get(), webauthn::supported()) {
+                (true, true) => Some(view! {
+                    <Button r#type="button" kind=ButtonKind::Secondary on:click=create>{t("signup.passkey")}</Button>
+                }.into_any()),
+                (true, false) => Some(view! { <p class="vs-muted">{t("passkeys.unsupported")}</p> }.into_any()),
+                (false, _) => Some(view! { <p class="vs-muted">{t("passkeys.needs_js")}</p> }.into_any()),
+            }}
+            <div aria-live="polite">
+                {move || failure.get().map(|m| view! { <Alert kind=AlertKind::Error>{m}</Alert> })}
+            </div>
+        </div>
     }
 }
 

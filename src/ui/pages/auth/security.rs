@@ -1,0 +1,267 @@
+//! `/account/security`: the account's passkeys (add, rename, remove), its password (remove once passkeys
+//! are enough), and confirming it is you before such changes (step-up). Renaming, removing and confirming
+//! with the password are plain forms; adding a passkey or confirming with one needs JavaScript.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use super::form_state::FormError;
+use crate::error::AppError;
+use crate::i18n::t;
+use crate::server_fns::passkeys::{
+    load_security_page, passkey_add_finish, passkey_add_start, passkey_confirm_finish, passkey_confirm_start,
+    ConfirmWithPassword, RemovePasskey, RemovePassword, RenamePasskey,
+};
+use crate::types::{Flash, PasskeyView, SecurityPageState};
+use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, TextField};
+use crate::ui::webauthn;
+
+/// The error a form left: its action's latest result, else (JavaScript off) the flash for `form`.
+fn action_error<A>(action: ServerAction<A>, flash: &Option<Flash>, form: &str) -> Signal<Option<AppError>>
+where
+    A: leptos::server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    let from_flash = flash.as_ref().filter(|f| f.form == form).and_then(|f| f.error.clone());
+    Signal::derive(move || match action.value().get() {
+        Some(Err(err)) => Some(err),
+        Some(Ok(())) => None,
+        None => from_flash.clone(),
+    })
+}
+
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let rename = ServerAction::<RenamePasskey>::new();
+    let remove = ServerAction::<RemovePasskey>::new();
+    let remove_pw = ServerAction::<RemovePassword>::new();
+    let confirm = ServerAction::<ConfirmWithPassword>::new();
+    // bumped by the passkey ceremonies (not actions) to reload the page's data
+    let reload = RwSignal::new(0u32);
+    // outside the reloading part, so the outcome of adding a passkey outlives the reload it causes
+    let add_status = RwSignal::new(None::<Result<String, String>>);
+    let page = Resource::new_blocking(
+        move || {
+            (
+                rename.version().get(),
+                remove.version().get(),
+                remove_pw.version().get(),
+                confirm.version().get(),
+                reload.get(),
+            )
+        },
+        |_| load_security_page(),
+    );
+    view! {
+        <Title text=t("security.title") />
+        <Suspense>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(Some(state)) => view! {
+                        <h1 class="vs-h1">{t("security.title")}</h1>
+                        <p><a href="/account" class="vs-link">{t("security.back")}</a></p>
+                        <Confirm state=state.clone() confirm reload />
+                        <Passkeys state=state.clone() rename remove reload add_status />
+                        <Password state remove_pw />
+                    }.into_any(),
+                    _ => view! { <Redirect path="/login" /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Step-up: shown when the last sign-in is too old for sensitive changes.
+#[component]
+fn Confirm(
+    state: SecurityPageState,
+    confirm: ServerAction<ConfirmWithPassword>,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
+    if state.recently_confirmed {
+        return None;
+    }
+    let error = action_error(confirm, &state.flash, "confirm");
+    let passkey_error = RwSignal::new(None::<String>);
+    let with_passkey = move |_| {
+        passkey_error.set(None);
+        spawn_local(async move {
+            let result = async {
+                let options = passkey_confirm_start().await.map_err(|e| e.message())?;
+                let answer = webauthn::get(&options).await.map_err(|e| t(e.message_key()).to_string())?;
+                passkey_confirm_finish(answer).await.map_err(|e| e.message())
+            }
+            .await;
+            match result {
+                Ok(()) => reload.update(|n| *n += 1),
+                Err(message) => passkey_error.set(Some(message)),
+            }
+        });
+    };
+    Some(view! {
+        <Card>
+            <h2 class="vs-card-heading" id="confirm">{t("security.confirm.heading")}</h2>
+            <p class="vs-muted">{t("security.confirm.lead")}</p>
+            <FormError error />
+            {state.has_password.then(|| view! {
+                <ActionForm action=confirm>
+                    <TextField name="password" label=t("security.confirm.password") r#type="password"
+                        autocomplete="current-password" required=true />
+                    <Button>{t("security.confirm.submit")}</Button>
+                </ActionForm>
+            })}
+            {(!state.passkeys.is_empty()).then(|| view! {
+                <PasskeyOnly>
+                    <Button r#type="button" kind=ButtonKind::Secondary on:click=with_passkey>
+                        {t("security.confirm.passkey")}
+                    </Button>
+                </PasskeyOnly>
+                <div aria-live="polite">
+                    {move || passkey_error.get().map(|m| view! { <Alert kind=AlertKind::Error>{m}</Alert> })}
+                </div>
+            })}
+        </Card>
+    })
+}
+
+#[component]
+fn Passkeys(
+    state: SecurityPageState,
+    rename: ServerAction<RenamePasskey>,
+    remove: ServerAction<RemovePasskey>,
+    reload: RwSignal<u32>,
+    add_status: RwSignal<Option<Result<String, String>>>,
+) -> impl IntoView {
+    let remove_error = action_error(remove, &state.flash, "passkeys");
+    let add = move |_| {
+        add_status.set(None);
+        spawn_local(async move {
+            let result = async {
+                let options = passkey_add_start().await.map_err(|e| e.message())?;
+                let answer = webauthn::create(&options).await.map_err(|e| t(e.message_key()).to_string())?;
+                passkey_add_finish(answer, None).await.map_err(|e| e.message())
+            }
+            .await;
+            match result {
+                Ok(()) => {
+                    add_status.set(Some(Ok(t("security.passkeys.added").into())));
+                    reload.update(|n| *n += 1);
+                }
+                Err(message) => add_status.set(Some(Err(message))),
+            }
+        });
+    };
+    let flash = state.flash.clone();
+    view! {
+        <Card>
+            <h2 class="vs-card-heading">{t("security.passkeys.heading")}</h2>
+            <FormError error=remove_error />
+            {if state.passkeys.is_empty() {
+                view! { <p class="vs-muted">{t("security.passkeys.none")}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="vs-list" data-passkeys="">
+                        {state.passkeys.into_iter().map(|p| {
+                            let error = action_error(rename, &flash, &format!("rename:{}", p.id));
+                            view! { <PasskeyItem passkey=p rename remove error /> }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <PasskeyOnly>
+                <Button r#type="button" on:click=add>{t("security.passkeys.add")}</Button>
+            </PasskeyOnly>
+            <div aria-live="polite">
+                {move || add_status.get().map(|r| match r {
+                    Ok(m) => view! { <Alert kind=AlertKind::Success>{m}</Alert> }.into_any(),
+                    Err(m) => view! { <Alert kind=AlertKind::Error>{m}</Alert> }.into_any(),
+                })}
+            </div>
+        </Card>
+    }
+}
+
+#[component]
+fn PasskeyItem(
+    passkey: PasskeyView,
+    rename: ServerAction<RenamePasskey>,
+    remove: ServerAction<RemovePasskey>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let name_id = format!("passkey-name-{}", passkey.id);
+    let error_id = format!("{name_id}-error");
+    let error_p_id = error_id.clone();
+    let last_used = passkey.last_used_on.clone().unwrap_or_else(|| t("security.passkeys.never").to_string());
+    let name_id_for_label = name_id.clone();
+    let current_name = passkey.name.clone();
+    let (id_for_rename, id_for_remove) = (passkey.id.clone(), passkey.id.clone());
+    let PasskeyView { name, authenticator, created_on, .. } = passkey;
+    let name_error = Signal::derive(move || error.get().map(|e| e.problem("name").unwrap_or_else(|| e.message())));
+    view! {
+        <li class="vs-list-item" data-passkey=name.clone()>
+            <h3 class="vs-item-heading">{name.clone()}</h3>
+            <dl class="vs-dl">
+                {authenticator.map(|a| view! {
+                    <dt>{t("security.passkeys.authenticator")}</dt><dd>{a}</dd>
+                })}
+                <dt>{t("security.passkeys.created")}</dt><dd>{created_on}</dd>
+                <dt>{t("security.passkeys.last_used")}</dt><dd>{last_used}</dd>
+            </dl>
+            <ActionForm action=rename attr:class="vs-inline-form">
+                <input type="hidden" name="id" value=id_for_rename />
+                <div class="vs-field">
+                    <label for=name_id_for_label class="vs-label">{t("security.passkeys.name")}</label>
+                    <input id=name_id name="name" class="vs-input" required=true maxlength="64" value=current_name
+                        aria-invalid=move || name_error.get().map(|_| "true")
+                        aria-describedby=move || name_error.get().map(|_| error_id.clone()) />
+                    {move || name_error.get().map(|m| view! {
+                        <p id=error_p_id.clone() class="vs-error">{m}</p>
+                    })}
+                </div>
+                <Button kind=ButtonKind::Secondary>{t("security.passkeys.rename")}</Button>
+            </ActionForm>
+            <ActionForm action=remove attr:class="vs-inline-form">
+                <input type="hidden" name="id" value=id_for_remove />
+                <Button kind=ButtonKind::Secondary>{t("security.passkeys.remove")}</Button>
+            </ActionForm>
+        </li>
+    }
+}
+
+#[component]
+fn Password(state: SecurityPageState, remove_pw: ServerAction<RemovePassword>) -> impl IntoView {
+    let error = action_error(remove_pw, &state.flash, "password");
+    view! {
+        <Card>
+            <h2 class="vs-card-heading">{t("security.password.heading")}</h2>
+            <FormError error />
+            {match (state.has_password, state.passkeys.is_empty()) {
+                (true, false) => view! {
+                    <p class="vs-muted">{t("security.password.can_remove")}</p>
+                    <ActionForm action=remove_pw>
+                        <Button kind=ButtonKind::Secondary>{t("security.password.remove")}</Button>
+                    </ActionForm>
+                }.into_any(),
+                (true, true) => view! { <p class="vs-muted">{t("security.password.add_passkey_first")}</p> }.into_any(),
+                (false, _) => view! { <p class="vs-muted">{t("security.password.none")}</p> }.into_any(),
+            }}
+        </Card>
+    }
+}
+
+/// Content that needs WebAuthn: rendered once hydrated in a browser that has it; otherwise a plain note.
+/// (Not `<noscript>`: with JavaScript on its content is text, which hydration would not match.)
+#[component]
+fn PasskeyOnly(children: ChildrenFn) -> impl IntoView {
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    view! {
+        {move || match (hydrated.get(), webauthn::supported()) {
+            (true, true) => Some(children().into_any()),
+            (true, false) => Some(view! { <p class="vs-muted">{t("passkeys.unsupported")}</p> }.into_any()),
+            // until hydrated, and for good without JavaScript
+            (false, _) => Some(view! { <p class="vs-muted">{t("passkeys.needs_js")}</p> }.into_any()),
+        }}
+    }
+}
