@@ -17,5 +17,6 @@ mod errors;
 mod health;
 mod mail;
 mod pages;
+mod passkeys;
 mod sessions;
 mod timing;

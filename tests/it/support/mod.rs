@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod authenticator;
+
 use axum::body::Body;
 use axum::Router;
 use http::{Request, Response};
