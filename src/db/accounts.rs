@@ -121,3 +121,9 @@ pub async fn clear_password<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) ->
         .await
         .map(|_| ())
 }
+
+/// Sets `updated_at`. As a transaction's first statement it takes the account row's write lock (a row lock
+/// in PostgreSQL, the database write lock in SQLite) until the transaction ends.
+pub async fn touch<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET updated_at = $2 WHERE id = $1").bind(id).bind(now).execute(db).await.map(|_| ())
+}

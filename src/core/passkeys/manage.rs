@@ -96,17 +96,12 @@ pub async fn remove_password(
     Ok(Notice::PasswordRemoved { to: account.email })
 }
 
-/// Writes the account row first, which takes its lock on both back ends (a row lock in PostgreSQL, the
-/// database write lock in SQLite) until the transaction ends; then reads it.
+/// Writes the account row first (`accounts::touch` takes its lock until the transaction ends), then reads it.
 async fn lock_account(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     account_id: &str,
     now: i64,
 ) -> Result<accounts::AccountRow, PasskeyError> {
-    sqlx::query("UPDATE accounts SET updated_at = $2 WHERE id = $1")
-        .bind(account_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    accounts::touch(&mut **tx, account_id, now).await?;
     accounts::find_by_id(&mut **tx, account_id).await?.ok_or(PasskeyError::NotFound)
 }
