@@ -73,21 +73,9 @@ pub async fn passkey_signup_finish(credential: String) -> Result<String, AppErro
             finish_registration(&cx.state.deps(), pending, &response, None, &cx.meta(), now(), &mut os_seeded_rng())
                 .await?;
         let (notice, email, row) = match outcome {
-            Registered::SignedUp { notice, row_id, .. } => {
-                let email = match &notice {
-                    crate::core::accounts::Notice::VerifyEmail { to, .. } => to.clone(),
-                    _ => String::new(),
-                };
-                (notice, email, row_id)
-            }
+            Registered::SignedUp { notice, email, row_id, .. } => (notice, email, row_id),
             // same session writes whether or not the address had an account
-            Registered::ExistingAddress { notice } => {
-                let email = match &notice {
-                    crate::core::accounts::Notice::SignUpAttempted { to } => to.clone(),
-                    _ => String::new(),
-                };
-                (notice, email, uuid::Uuid::new_v4().to_string())
-            }
+            Registered::ExistingAddress { notice, email } => (notice, email, uuid::Uuid::new_v4().to_string()),
             Registered::Added { .. } => return Err(AppError::new(crate::error::ErrorKind::PasskeyExpired)),
         };
         send_notice(&cx.state, notice).await?;
@@ -177,11 +165,8 @@ pub async fn passkey_add_finish(credential: String, name: Option<String>) -> Res
         let outcome =
             finish_registration(&deps, pending, &response, name.as_deref(), &cx.meta(), now(), &mut os_seeded_rng())
                 .await?;
-        if let Registered::Added { account_id, name } = outcome {
-            let account = crate::db::accounts::find_by_id(&cx.state.db.pool, &account_id).await?;
-            if let Some(account) = account {
-                send_notice(&cx.state, crate::core::accounts::Notice::PasskeyAdded { to: account.email, name }).await?;
-            }
+        if let Registered::Added { email, name, .. } = outcome {
+            send_notice(&cx.state, crate::core::accounts::Notice::PasskeyAdded { to: email, name }).await?;
         }
         Ok(())
     }

@@ -44,20 +44,12 @@ impl PendingRegistration {
 #[derive(Debug)]
 pub enum Registered {
     /// A new account: verify the address next (the same as a password sign-up).
-    SignedUp {
-        account_id: String,
-        notice: Notice,
-        row_id: String,
-    },
+    SignedUp { account_id: String, email: String, notice: Notice, row_id: String },
     /// The address already has an account: its owner gets a notice, and the browser sees the same next
     /// step as for a new account (security.md: sign-up never reveals existing addresses).
-    ExistingAddress {
-        notice: Notice,
-    },
-    Added {
-        account_id: String,
-        name: String,
-    },
+    ExistingAddress { email: String, notice: Notice },
+    /// Another passkey for the account at `email` (which is told).
+    Added { account_id: String, email: String, name: String },
 }
 
 /// Starts a passwordless sign-up: checks the input, then asks the browser for a discoverable passkey.
@@ -152,12 +144,13 @@ pub async fn finish_registration(
     };
     match pending.purpose {
         Purpose::Add { account_id } => {
+            let account = accounts::find_by_id(&deps.db.pool, &account_id).await?.ok_or(PasskeyError::NotFound)?;
             if !passkeys::insert(&deps.db.pool, &row(&account_id)?).await? {
                 return Err(PasskeyError::Duplicate);
             }
             let detail = json!({"name": name, "aaguid": aaguid});
             audit::record(deps.db, Event::PasskeyAdded, Some(&account_id), meta, detail, now).await?;
-            Ok(Registered::Added { account_id, name })
+            Ok(Registered::Added { account_id, email: account.email, name })
         }
         Purpose::SignUp { email, display_name, user_handle } => {
             if accounts::find_by_email(&deps.db.pool, &email).await?.is_some() {
@@ -187,7 +180,7 @@ pub async fn finish_registration(
                 .await?;
             let (notice, row_id) = issue(deps, &id, &email, None, now, rng).await?;
             audit::record(deps.db, Event::VerificationSent, Some(&id), meta, json!({}), now).await?;
-            Ok(Registered::SignedUp { account_id: id, notice, row_id })
+            Ok(Registered::SignedUp { account_id: id, email, notice, row_id })
         }
     }
 }
@@ -201,5 +194,6 @@ async fn existing_address(
     let existing = accounts::find_by_email(&deps.db.pool, email).await?;
     let id = existing.as_ref().map(|a| a.id.as_str());
     audit::record(deps.db, Event::SignUpWithExistingAddress, id, meta, json!({"method": "passkey"}), now).await?;
-    Ok(Registered::ExistingAddress { notice: Notice::SignUpAttempted { to: email.to_string() } })
+    let notice = Notice::SignUpAttempted { to: email.to_string() };
+    Ok(Registered::ExistingAddress { email: email.to_string(), notice })
 }

@@ -13,7 +13,7 @@ use super::{check_fresh, encode_credential_id, PasskeyError};
 use crate::core::accounts::{issue, normalize_email, Deps, Notice};
 use crate::core::audit::{self, Event, RequestMeta};
 use crate::core::throttle::{self, Key};
-use crate::db::accounts;
+use crate::db::accounts::{self, AccountRow};
 use crate::db::passkeys::{self, PasskeyRow};
 
 /// A sign-in waiting for the browser's answer. Kept in the server-side session, never sent out.
@@ -139,14 +139,15 @@ pub async fn finish_sign_in(
         return refuse(None, "unknown_credential".into()).await;
     };
     let mut passkey: Passkey = serde_json::from_str(&row.credential)?;
+    // read once: the user-handle check and the account checks after verification both need it
+    let owner = accounts::find_by_id(&deps.db.pool, &row.account_id).await?.ok_or(PasskeyError::Rejected)?;
     let verified = match pending.ceremony {
         Ceremony::Discoverable(state) => {
             // The authenticator names the user; it must be the credential's owner.
-            let owner = accounts::find_by_id(&deps.db.pool, &row.account_id).await?;
             let claimed = deps.webauthn.identify_discoverable_authentication(response).ok().map(|(handle, _)| handle);
             let matches = owner
-                .as_ref()
-                .and_then(|a| a.user_handle.as_deref())
+                .user_handle
+                .as_deref()
                 .zip(claimed)
                 .is_some_and(|(stored, claimed)| stored == claimed.to_string());
             if !matches {
@@ -173,7 +174,7 @@ pub async fn finish_sign_in(
     if !passkeys::record_use(&deps.db.pool, &row.id, &stored, i64::from(result.counter()), now).await? {
         return counter_regression(deps, &row, meta, now, refuse).await;
     }
-    complete(deps, &row, result.user_verified(), result.backup_eligible(), meta, now, rng).await
+    complete(deps, &row, owner, result.user_verified(), result.backup_eligible(), meta, now, rng).await
 }
 
 /// The counter did not grow (checked by webauthn-rs against the stored value, or lost the race to a
@@ -197,13 +198,13 @@ where
 async fn complete(
     deps: &Deps<'_>,
     row: &PasskeyRow,
+    account: AccountRow,
     user_verified: bool,
     backup_eligible: bool,
     meta: &RequestMeta,
     now: i64,
     rng: &mut impl CryptoRng,
 ) -> Result<SignInOutcome, PasskeyError> {
-    let account = accounts::find_by_id(&deps.db.pool, &row.account_id).await?.ok_or(PasskeyError::Rejected)?;
     if account.status != "active" {
         let detail = json!({"method": "passkey", "reason": account.status});
         audit::record(deps.db, Event::SignInFailed, Some(&account.id), meta, detail, now).await?;

@@ -8,7 +8,7 @@ use crate::types::Flash;
 use crate::ui::components::{Alert, AlertKind};
 
 /// The error to show for `form`: the latest action result wins over the flash.
-pub fn form_error<A>(action: ServerAction<A>, flash: Option<Flash>, form: &'static str) -> Signal<Option<AppError>>
+pub fn form_error<A>(action: ServerAction<A>, flash: Option<Flash>, form: &str) -> Signal<Option<AppError>>
 where
     A: leptos::server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
     A::Output: Send + Sync + 'static,

@@ -7,29 +7,16 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use super::form_state::FormError;
+use super::form_state::{form_error, FormError};
 use crate::error::AppError;
 use crate::i18n::t;
 use crate::server_fns::passkeys::{
     load_security_page, passkey_add_finish, passkey_add_start, passkey_confirm_finish, passkey_confirm_start,
     ConfirmWithPassword, RemovePasskey, RemovePassword, RenamePasskey,
 };
-use crate::types::{Flash, PasskeyView, SecurityPageState};
-use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, TextField};
+use crate::types::{PasskeyView, SecurityPageState};
+use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, PasskeyOnly, TextField};
 use crate::ui::webauthn;
-
-/// The error a form left: its action's latest result, else (JavaScript off) the flash for `form`.
-fn action_error<A>(action: ServerAction<A>, flash: &Option<Flash>, form: &str) -> Signal<Option<AppError>>
-where
-    A: leptos::server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
-{
-    let from_flash = flash.as_ref().filter(|f| f.form == form).and_then(|f| f.error.clone());
-    Signal::derive(move || match action.value().get() {
-        Some(Err(err)) => Some(err),
-        Some(Ok(())) => None,
-        None => from_flash.clone(),
-    })
-}
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
@@ -82,7 +69,7 @@ fn Confirm(
     if state.recently_confirmed {
         return None;
     }
-    let error = action_error(confirm, &state.flash, "confirm");
+    let error = form_error(confirm, state.flash.clone(), "confirm");
     let passkey_error = RwSignal::new(None::<String>);
     let with_passkey = move |_| {
         passkey_error.set(None);
@@ -133,7 +120,7 @@ fn Passkeys(
     reload: RwSignal<u32>,
     add_status: RwSignal<Option<Result<String, String>>>,
 ) -> impl IntoView {
-    let remove_error = action_error(remove, &state.flash, "passkeys");
+    let remove_error = form_error(remove, state.flash.clone(), "passkeys");
     let add = move |_| {
         add_status.set(None);
         spawn_local(async move {
@@ -163,7 +150,7 @@ fn Passkeys(
                 view! {
                     <ul class="vs-list" data-passkeys="">
                         {state.passkeys.into_iter().map(|p| {
-                            let error = action_error(rename, &flash, &format!("rename:{}", p.id));
+                            let error = form_error(rename, flash.clone(), &format!("rename:{}", p.id));
                             view! { <PasskeyItem passkey=p rename remove error /> }
                         }).collect_view()}
                     </ul>
@@ -231,7 +218,7 @@ fn PasskeyItem(
 
 #[component]
 fn Password(state: SecurityPageState, remove_pw: ServerAction<RemovePassword>) -> impl IntoView {
-    let error = action_error(remove_pw, &state.flash, "password");
+    let error = form_error(remove_pw, state.flash.clone(), "password");
     view! {
         <Card>
             <h2 class="vs-card-heading">{t("security.password.heading")}</h2>
@@ -247,21 +234,5 @@ fn Password(state: SecurityPageState, remove_pw: ServerAction<RemovePassword>) -
                 (false, _) => view! { <p class="vs-muted">{t("security.password.none")}</p> }.into_any(),
             }}
         </Card>
-    }
-}
-
-/// Content that needs WebAuthn: rendered once hydrated in a browser that has it; otherwise a plain note.
-/// (Not `<noscript>`: with JavaScript on its content is text, which hydration would not match.)
-#[component]
-fn PasskeyOnly(children: ChildrenFn) -> impl IntoView {
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
-    view! {
-        {move || match (hydrated.get(), webauthn::supported()) {
-            (true, true) => Some(children().into_any()),
-            (true, false) => Some(view! { <p class="vs-muted">{t("passkeys.unsupported")}</p> }.into_any()),
-            // until hydrated, and for good without JavaScript
-            (false, _) => Some(view! { <p class="vs-muted">{t("passkeys.needs_js")}</p> }.into_any()),
-        }}
     }
 }

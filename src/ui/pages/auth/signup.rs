@@ -4,7 +4,7 @@ use leptos_meta::Title;
 use super::form_state::{field_error, form_error, FormError};
 use crate::i18n::t;
 use crate::server_fns::auth::{page_flash, SignUp};
-use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, TextField};
+use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, PasskeyOnly, TextField};
 use crate::ui::webauthn;
 
 /// `/signup`: email, optional name and a password, with live feedback on the password while typing
@@ -57,8 +57,6 @@ pub fn SignupPage() -> impl IntoView {
 #[component]
 fn PasskeySignup(email: ReadSignal<String>, name: ReadSignal<String>) -> impl IntoView {
     use crate::server_fns::passkeys::{passkey_signup_finish, passkey_signup_start};
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
     let failure = RwSignal::new(None::<String>);
     let create = move |_| {
         failure.set(None);
@@ -87,13 +85,9 @@ fn PasskeySignup(email: ReadSignal<String>, name: ReadSignal<String>) -> impl In
     view! {
         <div class="vs-passkey" data-passkey-signup="">
             <p class="vs-muted">{t("signup.passkey_lead")}</p>
-            {move || match (hydrated.get(), webauthn::supported()) {
-                (true, true) => Some(view! {
-                    <Button r#type="button" kind=ButtonKind::Secondary on:click=create>{t("signup.passkey")}</Button>
-                }.into_any()),
-                (true, false) => Some(view! { <p class="vs-muted">{t("passkeys.unsupported")}</p> }.into_any()),
-                (false, _) => Some(view! { <p class="vs-muted">{t("passkeys.needs_js")}</p> }.into_any()),
-            }}
+            <PasskeyOnly>
+                <Button r#type="button" kind=ButtonKind::Secondary on:click=create>{t("signup.passkey")}</Button>
+            </PasskeyOnly>
             <div aria-live="polite">
                 {move || failure.get().map(|m| view! { <Alert kind=AlertKind::Error>{m}</Alert> })}
             </div>
