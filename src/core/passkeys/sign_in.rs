@@ -5,8 +5,8 @@ use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PublicKeyCredential, RequestChallengeResponse,
-    WebauthnError,
+    AuthenticationResult, DiscoverableAuthentication, Passkey, PasskeyAuthentication, PublicKeyCredential,
+    RequestChallengeResponse, WebauthnError,
 };
 
 use super::{check_fresh, encode_credential_id, PasskeyError};
@@ -174,7 +174,7 @@ pub async fn finish_sign_in(
     if !passkeys::record_use(&deps.db.pool, &row.id, &stored, i64::from(result.counter()), now).await? {
         return counter_regression(deps, &row, meta, now, refuse).await;
     }
-    complete(deps, &row, owner, result.user_verified(), result.backup_eligible(), meta, now, rng).await
+    complete(deps, &row, owner, &result, meta, now, rng).await
 }
 
 /// The counter did not grow (checked by webauthn-rs against the stored value, or lost the race to a
@@ -199,8 +199,7 @@ async fn complete(
     deps: &Deps<'_>,
     row: &PasskeyRow,
     account: AccountRow,
-    user_verified: bool,
-    backup_eligible: bool,
+    result: &AuthenticationResult,
     meta: &RequestMeta,
     now: i64,
     rng: &mut impl CryptoRng,
@@ -216,6 +215,7 @@ async fn complete(
             .await?;
         return Ok(SignInOutcome::NeedsVerification { email: account.email, notice, row_id });
     }
+    let (user_verified, backup_eligible) = (result.user_verified(), result.backup_eligible());
     let detail = json!({"method": "passkey", "passkey": row.id, "user_verified": user_verified});
     audit::record(deps.db, Event::SignInSucceeded, Some(&account.id), meta, detail, now).await?;
     Ok(SignInOutcome::SignedIn(PasskeySignIn { account_id: account.id, user_verified, backup_eligible }))
