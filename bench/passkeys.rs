@@ -55,6 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = raw.validate()?;
     let (state, store) = serve::prepare(config).await?;
     let app = router::build(state.clone(), store);
+    tokio::spawn(state.db.clone().run_checkpoints(serve::CHECKPOINT_EVERY)); // as `vestibule serve` does
 
     // Verified accounts whose only way in is a passkey, registered through the same core the sign-up
     // page uses (without the mail round trip: the address is marked verified directly).
@@ -82,7 +83,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // every sign-in below also pays on the same cores (a real browser's device does this elsewhere).
     let (rcr, discoverable) = state.webauthn.start_discoverable_authentication()?;
     let answer = authenticators[ACCOUNTS - 1].lock().unwrap().assert_with(0, &rcr, ORIGIN);
-    let row = vestibule::db::passkeys::find_by_credential_id(
+    let (row, _) = vestibule::db::passkeys::find_with_owner(
         &state.db.pool,
         &passkeys::encode_credential_id(answer.get_credential_id()),
     )

@@ -36,6 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = raw.validate()?;
     let (state, store) = serve::prepare(config).await?;
     let app = router::build(state.clone(), store);
+    tokio::spawn(state.db.clone().run_checkpoints(serve::CHECKPOINT_EVERY)); // as `vestibule serve` does
 
     let hash = state.hasher.hash(PASSWORD).await?;
     sqlx::query(

@@ -1,6 +1,8 @@
 //! The `webauthn_credentials` table: passkeys. Holds public keys and counters only; nothing secret.
 
-use sqlx::{AnyExecutor, FromRow};
+use sqlx::{AnyExecutor, FromRow, Row};
+
+use crate::db::accounts::AccountRow;
 
 #[derive(Clone, Debug, FromRow)]
 pub struct PasskeyRow {
@@ -45,14 +47,41 @@ pub async fn for_account<'e>(db: impl AnyExecutor<'e>, account_id: &str) -> Resu
         .await
 }
 
-pub async fn find_by_credential_id<'e>(
+/// The credential with its owner's account, in one round trip (the sign-in hot path needs both).
+pub async fn find_with_owner<'e>(
     db: impl AnyExecutor<'e>,
     credential_id: &str,
-) -> Result<Option<PasskeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM webauthn_credentials WHERE credential_id = $1"))
-        .bind(credential_id)
-        .fetch_optional(db)
-        .await
+) -> Result<Option<(PasskeyRow, AccountRow)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT c.id, c.account_id, c.credential_id, c.name, c.aaguid, c.credential, c.created_at, c.last_used_at, \
+         a.id, a.email, a.email_verified_at, a.display_name, a.password_hash, a.status, a.created_at, a.user_handle \
+         FROM webauthn_credentials c JOIN accounts a ON a.id = c.account_id WHERE c.credential_id = $1",
+    )
+    .bind(credential_id)
+    .fetch_optional(db)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let passkey = PasskeyRow {
+        id: r.try_get(0)?,
+        account_id: r.try_get(1)?,
+        credential_id: r.try_get(2)?,
+        name: r.try_get(3)?,
+        aaguid: r.try_get(4)?,
+        credential: r.try_get(5)?,
+        created_at: r.try_get(6)?,
+        last_used_at: r.try_get(7)?,
+    };
+    let owner = AccountRow {
+        id: r.try_get(8)?,
+        email: r.try_get(9)?,
+        email_verified_at: r.try_get(10)?,
+        display_name: r.try_get(11)?,
+        password_hash: r.try_get(12)?,
+        status: r.try_get(13)?,
+        created_at: r.try_get(14)?,
+        user_handle: r.try_get(15)?,
+    };
+    Ok(Some((passkey, owner)))
 }
 
 pub async fn count_for_account<'e>(db: impl AnyExecutor<'e>, account_id: &str) -> Result<i64, sqlx::Error> {

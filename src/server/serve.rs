@@ -71,12 +71,17 @@ pub fn build_webauthn(config: &Config) -> Result<webauthn_rs::Webauthn, webauthn
     builder.build()
 }
 
+/// How often SQLite's write-ahead log is folded back into the database file: often enough that the log
+/// stays small (a second of writes), rarely enough that its fsync is not paid per request.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
 pub async fn run(config: Config) -> Result<(), StartError> {
     let addr = config.bind;
     let cleanup_every = Duration::from_secs(config.session.cleanup_interval_secs);
     let public_url = config.public_url.to_string();
     let (state, store) = prepare(config).await?;
     let cleanup = tokio::spawn(store.clone().continuously_delete_expired(cleanup_every));
+    let checkpoints = tokio::spawn(state.db.clone().run_checkpoints(CHECKPOINT_EVERY));
     let app = router::build(state, store);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
     tracing::info!(%addr, %public_url, "Vestibule is listening");
@@ -84,6 +89,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .with_graceful_shutdown(shutdown_signal())
         .await;
     cleanup.abort();
+    checkpoints.abort();
     tracing::info!("Vestibule stopped");
     served.map_err(StartError::Serve)
 }

@@ -135,12 +135,11 @@ pub async fn finish_sign_in(
     };
 
     let credential_id = encode_credential_id(response.get_credential_id());
-    let Some(row) = passkeys::find_by_credential_id(&deps.db.pool, &credential_id).await? else {
+    // the owner comes along: the user-handle check and the account checks after verification need it
+    let Some((row, owner)) = passkeys::find_with_owner(&deps.db.pool, &credential_id).await? else {
         return refuse(None, "unknown_credential".into()).await;
     };
     let mut passkey: Passkey = serde_json::from_str(&row.credential)?;
-    // read once: the user-handle check and the account checks after verification both need it
-    let owner = accounts::find_by_id(&deps.db.pool, &row.account_id).await?.ok_or(PasskeyError::Rejected)?;
     let verified = match pending.ceremony {
         Ceremony::Discoverable(state) => {
             // The authenticator names the user; it must be the credential's owner.
