@@ -9,7 +9,7 @@ use leptos_router::{
 
 use crate::i18n::t;
 use crate::ui::layouts::PageLayout;
-use crate::ui::pages::auth::{AccountPage, LoginPage, SecurityPage, SignupPage, VerifyEmailPage};
+use crate::ui::pages::auth::{AccountPage, LoginPage, SecondFactorPage, SecurityPage, SignupPage, VerifyEmailPage};
 use crate::ui::pages::{dev_outbox::DevOutboxPage, home::HomePage, not_found::NotFoundPage};
 
 /// The document around every page. Runs on the server only.
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/login/second-factor") view=SecondFactorPage ssr=SsrMode::Async />
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/account/security") view=SecurityPage ssr=SsrMode::Async />

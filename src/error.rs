@@ -42,6 +42,18 @@ pub enum ErrorKind {
     PasskeyDuplicate,
     /// The change would leave the account without a way to sign in.
     LastSignInMethod,
+    /// The policy requires a second factor: set one up before anything else.
+    MfaSetupRequired,
+    /// The policy requires a second factor: the last one cannot be removed.
+    MfaRequiredByPolicy,
+    /// The factor is already set up.
+    AlreadySetUp,
+    /// A security-key request expired or was already used.
+    SecurityKeyExpired,
+    /// The security key's answer did not verify.
+    SecurityKeyRejected,
+    /// The security key is already registered.
+    SecurityKeyDuplicate,
 }
 
 impl ErrorKind {
@@ -66,6 +78,12 @@ impl ErrorKind {
             ErrorKind::PasskeyRejected => "error.passkey_rejected",
             ErrorKind::PasskeyDuplicate => "error.passkey_duplicate",
             ErrorKind::LastSignInMethod => "error.last_sign_in_method",
+            ErrorKind::MfaSetupRequired => "error.mfa_setup_required",
+            ErrorKind::MfaRequiredByPolicy => "error.mfa_required_by_policy",
+            ErrorKind::AlreadySetUp => "error.already_set_up",
+            ErrorKind::SecurityKeyExpired => "error.security_key_expired",
+            ErrorKind::SecurityKeyRejected => "error.security_key_rejected",
+            ErrorKind::SecurityKeyDuplicate => "error.security_key_duplicate",
         }
     }
 
@@ -86,6 +104,10 @@ impl ErrorKind {
             ErrorKind::StepUpRequired => 403,
             ErrorKind::PasskeyExpired => 400,
             ErrorKind::PasskeyDuplicate | ErrorKind::LastSignInMethod => 409,
+            ErrorKind::MfaSetupRequired => 403,
+            ErrorKind::MfaRequiredByPolicy | ErrorKind::AlreadySetUp | ErrorKind::SecurityKeyDuplicate => 409,
+            ErrorKind::SecurityKeyExpired => 400,
+            ErrorKind::SecurityKeyRejected => 401,
         }
     }
 }
@@ -176,7 +198,9 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             E::Request(_) | E::Response(_) | E::MiddlewareError(_) => ErrorKind::Unavailable,
             _ => ErrorKind::Internal,
         };
-        Self::new(kind)
+        // server_fn answers these with 500 itself; the status the kind implies replaces it (leptos_axum
+        // applies the response options afterwards)
+        crate::server_fns::with_status(Self::new(kind))
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use rand::SeedableRng;
 
 use vestibule::server::config::{Config, ConfigErrors};
 use vestibule::server::{logging, serve};
@@ -36,6 +37,18 @@ enum Command {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Second factors: `reseal` moves every TOTP seed to the current `mfa.seal_key` (key rotation).
+    Mfa {
+        #[command(subcommand)]
+        action: MfaAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum MfaAction {
+    /// Re-seal every TOTP seed sealed under a previous key with the current one; afterwards the previous
+    /// keys can be removed from the configuration.
+    Reseal,
 }
 
 fn config_path(cli: &Cli) -> Option<PathBuf> {
@@ -75,6 +88,7 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::MailTest { to, note } => mail_test(config, &to, &note).await,
+            Command::Mfa { action: MfaAction::Reseal } => reseal(config).await,
         }
     });
     match result {
@@ -85,6 +99,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn reseal(config: Config) -> Result<(), String> {
+    let (state, _) = serve::prepare(config).await.map_err(|e| e.to_string())?;
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let moved = vestibule::core::mfa::totp::reseal_all(&state.deps(), &mut rng).await.map_err(|e| e.to_string())?;
+    println!("{moved} TOTP seed(s) re-sealed under key {}", state.sealer.current_key_id());
+    Ok(())
 }
 
 async fn migrate(config: Config) -> Result<(), String> {
@@ -130,5 +152,11 @@ fn print_summary(config: &Config) {
     println!(
         "  argon2id     m={} KiB t={} p={}",
         config.argon2.memory_kib, config.argon2.iterations, config.argon2.parallelism
+    );
+    println!(
+        "  mfa          policy {:?}, seal key {}, {} previous key(s)",
+        config.mfa.policy,
+        if config.mfa.seal_key.is_some() { "configured" } else { "<data_dir>/mfa-seal.key" },
+        config.mfa.previous_seal_keys.len()
     );
 }

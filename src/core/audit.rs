@@ -35,6 +35,16 @@ pub enum Event {
     PasswordRemoved,
     /// The user confirmed it is them again before a sensitive change.
     StepUp,
+    TotpAdded,
+    TotpRemoved,
+    RecoveryCodesCreated,
+    RecoveryCodeUsed,
+    SecondFactorFailed,
+    SecondFactorPassed,
+    SecurityKeyAdded,
+    SecurityKeyRemoved,
+    SecurityKeyRegistrationFailed,
+    SecurityKeyCounterRegression,
 }
 
 impl Event {
@@ -58,6 +68,16 @@ impl Event {
             Event::PasskeyCounterRegression => "passkey_counter_regression",
             Event::PasswordRemoved => "password_removed",
             Event::StepUp => "step_up",
+            Event::TotpAdded => "totp_added",
+            Event::TotpRemoved => "totp_removed",
+            Event::RecoveryCodesCreated => "recovery_codes_created",
+            Event::RecoveryCodeUsed => "recovery_code_used",
+            Event::SecondFactorFailed => "second_factor_failed",
+            Event::SecondFactorPassed => "second_factor_passed",
+            Event::SecurityKeyAdded => "security_key_added",
+            Event::SecurityKeyRemoved => "security_key_removed",
+            Event::SecurityKeyRegistrationFailed => "security_key_registration_failed",
+            Event::SecurityKeyCounterRegression => "security_key_counter_regression",
         }
     }
 }

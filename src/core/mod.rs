@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod mfa;
 pub mod passkeys;
 pub mod passwords;
 pub mod throttle;

@@ -40,6 +40,11 @@ impl TokenKey {
         self.mac(&[b"code", row_id.as_bytes(), code.as_bytes()])
     }
 
+    /// Hash of a recovery code, bound to its account.
+    pub fn recovery_hash(&self, account_id: &str, code: &str) -> String {
+        self.mac(&[b"recovery", account_id.as_bytes(), code.as_bytes()])
+    }
+
     pub fn link_hash(&self, token: &str) -> String {
         self.mac(&[b"link", token.as_bytes()])
     }

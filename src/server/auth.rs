@@ -29,6 +29,23 @@ pub const PENDING_EMAIL_KEY: &str = "pending_email";
 pub const VERIFICATION_ROW_KEY: &str = "verification_row";
 /// A form's result for the next page render, when the form was posted without JavaScript.
 pub const FLASH_KEY: &str = "flash";
+/// A sign-in that passed its first factor and waits for the second: no account is signed in yet.
+pub const SECOND_FACTOR_KEY: &str = "second_factor_pending";
+/// Signed in, but the MFA policy wants a second factor set up before anything else.
+pub const MFA_SETUP_KEY: &str = "mfa_setup_required";
+/// New recovery codes, kept only until the security page has shown them once.
+pub const NEW_RECOVERY_CODES_KEY: &str = "new_recovery_codes";
+/// How long the second-factor step may take after the first factor.
+pub const SECOND_FACTOR_TTL_SECS: i64 = 10 * 60;
+
+/// A first factor waiting for its second (kept in the server-side session).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PendingSecondFactor {
+    pub account_id: String,
+    /// The first factor's `amr` values.
+    pub methods: Vec<String>,
+    pub started_at: i64,
+}
 
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -111,6 +128,27 @@ pub async fn send_notice(state: &AppState, notice: Notice) -> Result<(), AppErro
             now(),
             public_url,
         ),
+        Notice::FactorAdded { to, factor } => {
+            let (subject, body) = match *factor {
+                "security_key" => (t("mail.security_key_added.subject"), t("mail.security_key_added.body")),
+                _ => (t("mail.totp_added.subject"), t("mail.totp_added.body")),
+            };
+            templates::security_notice(to.parse().map_err(AppError::internal)?, subject, body, now(), public_url)
+        }
+        Notice::FactorRemoved { to, factor } => {
+            let (subject, body) = match *factor {
+                "security_key" => (t("mail.security_key_removed.subject"), t("mail.security_key_removed.body")),
+                _ => (t("mail.totp_removed.subject"), t("mail.totp_removed.body")),
+            };
+            templates::security_notice(to.parse().map_err(AppError::internal)?, subject, body, now(), public_url)
+        }
+        Notice::RecoveryCodesReplaced { to } => templates::security_notice(
+            to.parse().map_err(AppError::internal)?,
+            t("mail.recovery_codes_replaced.subject"),
+            t("mail.recovery_codes_replaced.body"),
+            now(),
+            public_url,
+        ),
     }
     .map_err(AppError::internal)?;
     state.mailer.send(mail).await.map_err(|e| {
@@ -119,25 +157,106 @@ pub async fn send_notice(state: &AppState, notice: Notice) -> Result<(), AppErro
     })
 }
 
-/// Marks the session signed in by `methods`, under a new id (the pre-sign-in id stops working). Also used
-/// when a signed-in user confirms it is them (step-up): the id rotates again and `auth_time` restarts.
+/// Marks the session signed in by `methods`, under a new id (the pre-sign-in id stops working). Sign-in
+/// flows call `after_first_factor`, which decides whether the second-factor step comes first.
 pub async fn sign_in(session: &Session, account_id: &str, methods: &[String]) -> Result<(), AppError> {
     session.cycle_id().await.map_err(AppError::internal)?;
     session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(AppError::internal)?;
     session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
     session.insert(AUTH_METHODS_KEY, methods).await.map_err(AppError::internal)?;
-    let _ = session.remove_value(PENDING_EMAIL_KEY).await;
-    let _ = session.remove_value(VERIFICATION_ROW_KEY).await;
+    // nothing of an earlier sign-in in this browser carries over (another account's new recovery codes!)
+    for stale in [PENDING_EMAIL_KEY, VERIFICATION_ROW_KEY, SECOND_FACTOR_KEY, MFA_SETUP_KEY, NEW_RECOVERY_CODES_KEY] {
+        let _ = session.remove_value(stale).await;
+    }
     Ok(())
 }
 
+/// Where a first factor (password, emailed code, passkey) leads: into the second-factor step when the
+/// account has one and the first factor was not multi-factor itself; otherwise signed in, and, when the
+/// policy requires a second factor the account lacks, to setting one up. Returns where to go next.
+pub async fn after_first_factor(
+    state: &AppState,
+    session: &Session,
+    account_id: &str,
+    methods: &[String],
+) -> Result<String, AppError> {
+    let multi_factor = methods.iter().any(|m| m == "mfa");
+    let factors = crate::core::mfa::factors(&state.db, account_id).await?;
+    if factors.required_at_sign_in() && !multi_factor {
+        // a new id here too: the half-signed-in state is a privilege change
+        session.cycle_id().await.map_err(AppError::internal)?;
+        let pending =
+            PendingSecondFactor { account_id: account_id.to_string(), methods: methods.to_vec(), started_at: now() };
+        session.insert(SECOND_FACTOR_KEY, pending).await.map_err(AppError::internal)?;
+        // whoever was signed in before in this browser is not any more: half signed in means signed out
+        let stale = [ACCOUNT_ID_KEY, AUTH_TIME_KEY, AUTH_METHODS_KEY, MFA_SETUP_KEY, NEW_RECOVERY_CODES_KEY];
+        for stale in stale.into_iter().chain([PENDING_EMAIL_KEY, VERIFICATION_ROW_KEY]) {
+            let _ = session.remove_value(stale).await;
+        }
+        return Ok("/login/second-factor".into());
+    }
+    sign_in(session, account_id, methods).await?;
+    let policy_required = state.config.mfa.policy == crate::server::config::MfaPolicy::Required;
+    if policy_required && !multi_factor && !factors.required_at_sign_in() {
+        session.insert(MFA_SETUP_KEY, true).await.map_err(AppError::internal)?;
+        return Ok("/account/security".into());
+    }
+    Ok("/account".into())
+}
+
+/// The sign-in waiting for its second factor, if it has not expired.
+pub async fn pending_second_factor(session: &Session) -> Option<PendingSecondFactor> {
+    let pending = session.get::<PendingSecondFactor>(SECOND_FACTOR_KEY).await.ok().flatten()?;
+    (now() - pending.started_at <= SECOND_FACTOR_TTL_SECS).then_some(pending)
+}
+
+/// Completes the second-factor step: signed in with both factors' methods.
+pub async fn finish_second_factor(
+    session: &Session,
+    pending: PendingSecondFactor,
+    method: &str,
+) -> Result<(), AppError> {
+    let mut methods = pending.methods;
+    methods.extend([method.to_string(), "mfa".to_string()]);
+    sign_in(session, &pending.account_id, &methods).await?;
+    let _ = session.remove_value(SECOND_FACTOR_KEY).await;
+    Ok(())
+}
+
+/// A signed-in user confirmed it is them (step-up) with `proved`: the id rotates, the sign-in time
+/// restarts, and the methods join those the session already proved.
+pub async fn confirm_recent(session: &Session, proved: &[String]) -> Result<(), AppError> {
+    let mut methods: Vec<String> = session.get(AUTH_METHODS_KEY).await.ok().flatten().unwrap_or_default();
+    for method in proved {
+        if !methods.contains(method) {
+            methods.push(method.clone());
+        }
+    }
+    session.cycle_id().await.map_err(AppError::internal)?;
+    session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
+    session.insert(AUTH_METHODS_KEY, methods).await.map_err(AppError::internal)?;
+    Ok(())
+}
+
+/// The account this session signed in as, also while the policy waits for a second factor to be set up
+/// (only the setup itself may use this).
 pub async fn signed_in_account(session: &Session) -> Option<String> {
     session.get::<String>(ACCOUNT_ID_KEY).await.ok().flatten()
 }
 
-/// The signed-in account, or `SignInRequired`.
+/// Whether the policy still waits for this session's account to set up a second factor.
+pub async fn mfa_setup_pending(session: &Session) -> bool {
+    session.get::<bool>(MFA_SETUP_KEY).await.ok().flatten().unwrap_or(false)
+}
+
+/// The signed-in account, or `SignInRequired` (nobody, or only a first factor so far), or
+/// `MfaSetupRequired` (the policy wants a second factor set up first).
 pub async fn require_account(session: &Session) -> Result<String, AppError> {
-    signed_in_account(session).await.ok_or_else(|| AppError::new(ErrorKind::SignInRequired))
+    let account_id = signed_in_account(session).await.ok_or_else(|| AppError::new(ErrorKind::SignInRequired))?;
+    if mfa_setup_pending(session).await {
+        return Err(AppError::new(ErrorKind::MfaSetupRequired));
+    }
+    Ok(account_id)
 }
 
 /// Whether the session signed in (or confirmed it is them) within `max_age` seconds.
@@ -149,6 +268,21 @@ pub async fn signed_in_recently(session: &Session, max_age: i64) -> bool {
 /// The signed-in account, if it signed in within the configured window; otherwise `StepUpRequired`.
 pub async fn require_recent_sign_in(state: &AppState, session: &Session) -> Result<String, AppError> {
     let account_id = require_account(session).await?;
+    if !signed_in_recently(session, state.config.accounts.recent_sign_in_secs).await {
+        return Err(AppError::new(ErrorKind::StepUpRequired));
+    }
+    Ok(account_id)
+}
+
+/// `require_account` for setting up a second factor and for confirming it is you (which setting one up
+/// may need first): also allowed while the policy waits for a second factor.
+pub async fn require_account_for_setup(session: &Session) -> Result<String, AppError> {
+    signed_in_account(session).await.ok_or_else(|| AppError::new(ErrorKind::SignInRequired))
+}
+
+/// `require_recent_sign_in` for setting up a second factor: also allowed while the policy waits for one.
+pub async fn require_recent_sign_in_for_setup(state: &AppState, session: &Session) -> Result<String, AppError> {
+    let account_id = require_account_for_setup(session).await?;
     if !signed_in_recently(session, state.config.accounts.recent_sign_in_secs).await {
         return Err(AppError::new(ErrorKind::StepUpRequired));
     }
@@ -186,6 +320,27 @@ impl From<AccountError> for AppError {
             AccountError::Hash(HashError::Busy) => AppError::unavailable("password hashing busy"),
             AccountError::Hash(e) => AppError::internal(e),
             AccountError::Db(e) => AppError::from(e),
+        }
+    }
+}
+
+impl From<crate::core::mfa::MfaError> for AppError {
+    fn from(err: crate::core::mfa::MfaError) -> Self {
+        use crate::core::mfa::MfaError;
+        match err {
+            MfaError::InvalidCode => AppError::new(ErrorKind::InvalidCode),
+            MfaError::Throttled(wait) => AppError::throttled(wait),
+            MfaError::NotEnrolling | MfaError::NotEnrolled => AppError::new(ErrorKind::NotFound),
+            MfaError::AlreadyEnrolled => AppError::new(ErrorKind::AlreadySetUp),
+            MfaError::Seal(e) => AppError::internal(e),
+            MfaError::Totp(e) | MfaError::Webauthn(e) | MfaError::Stored(e) => AppError::internal(e),
+            MfaError::CeremonyExpired => AppError::new(ErrorKind::SecurityKeyExpired),
+            MfaError::KeyRejected => AppError::new(ErrorKind::SecurityKeyRejected),
+            MfaError::KeyDuplicate => AppError::new(ErrorKind::SecurityKeyDuplicate),
+            MfaError::InvalidName => {
+                AppError::validation(vec![Problem { field: "name".into(), message: t("passkeys.name_invalid").into() }])
+            }
+            MfaError::Db(e) => AppError::from(e),
         }
     }
 }

@@ -31,6 +31,7 @@ pub struct RawConfig {
     pub limits: LimitsConfig,
     pub accounts: AccountsConfig,
     pub webauthn: WebauthnConfig,
+    pub mfa: MfaConfig,
     /// 32 random bytes, base64: the key one-time codes and link tokens are hashed under. When unset, a key
     /// is generated once into `<data_dir>/secret.key` (fine for one node; set it when running several).
     pub secret_key: Option<SecretString>,
@@ -54,6 +55,7 @@ impl Default for RawConfig {
             limits: LimitsConfig::default(),
             accounts: AccountsConfig::default(),
             webauthn: WebauthnConfig::default(),
+            mfa: MfaConfig::default(),
             secret_key: None,
             smtp: None,
         }
@@ -95,6 +97,36 @@ impl Default for WebauthnConfig {
     fn default() -> Self {
         Self { rp_id: None, rp_name: "Vestibule".into(), extra_origins: Vec::new(), challenge_ttl_secs: 300 }
     }
+}
+
+/// Second factors.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MfaConfig {
+    /// `optional`: users choose; `required`: everyone signs in with a second factor (or a user-verified
+    /// passkey), and users without one set one up right after signing in.
+    pub policy: MfaPolicy,
+    /// The name authenticator apps show beside the account. Default: `webauthn.rp_name`.
+    pub issuer: Option<String>,
+    /// 32 random bytes, base64: the key TOTP seeds are sealed under. When unset, a key is generated once
+    /// into `<data_dir>/mfa-seal.key`. To rotate: move the old key into `previous_seal_keys`, set a new
+    /// one, run `vestibule mfa reseal`, then drop the old key.
+    pub seal_key: Option<SecretString>,
+    /// Older seal keys, still used to open seeds sealed under them.
+    pub previous_seal_keys: Vec<SecretString>,
+}
+
+impl Default for MfaConfig {
+    fn default() -> Self {
+        Self { policy: MfaPolicy::Optional, issuer: None, seal_key: None, previous_seal_keys: Vec::new() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaPolicy {
+    Optional,
+    Required,
 }
 
 impl Config {
@@ -200,6 +232,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub accounts: AccountsConfig,
     pub webauthn: WebauthnConfig,
+    pub mfa: MfaConfig,
     pub secret_key: Option<SecretString>,
     pub smtp: Option<SmtpConfig>,
 }
@@ -318,6 +351,13 @@ impl RawConfig {
         if let Some(url) = &public_url {
             check_webauthn(&self.webauthn, url, &mut problems);
         }
+        let mfa_keys = self.mfa.seal_key.iter().chain(&self.mfa.previous_seal_keys);
+        if mfa_keys.into_iter().any(|k| crate::server::keys::decode_key(k).is_none()) {
+            problems.push(
+                "mfa.seal_key and mfa.previous_seal_keys must be 32 random bytes in base64 each; values not shown"
+                    .into(),
+            );
+        }
         if let Some(key) = &self.secret_key {
             if crate::server::keys::decode_key(key).is_none() {
                 problems.push(
@@ -348,6 +388,7 @@ impl RawConfig {
                 limits: self.limits,
                 accounts: self.accounts,
                 webauthn: self.webauthn,
+                mfa: self.mfa,
                 secret_key: self.secret_key,
                 smtp: self.smtp,
             }),

@@ -1,5 +1,6 @@
-//! The server's secret key for hashing one-time codes and link tokens: from `secret_key` in the
-//! configuration, or generated once into `<data_dir>/secret.key` (readable by the owner only).
+//! The server's keys: `secret_key` for hashing one-time codes, link tokens and recovery codes, and
+//! `mfa.seal_key` for sealing TOTP seeds. Each comes from the configuration, or is generated once into
+//! `<data_dir>/secret.key` and `<data_dir>/mfa-seal.key` (readable by the owner only).
 
 use std::path::Path;
 
@@ -7,6 +8,7 @@ use base64::Engine;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::core::mfa::seal::SeedSealer;
 use crate::core::tokens::TokenKey;
 
 pub fn decode_key(value: &SecretString) -> Option<[u8; 32]> {
@@ -16,21 +18,35 @@ pub fn decode_key(value: &SecretString) -> Option<[u8; 32]> {
 
 /// The configured key, else the one in `data_dir`, else a new one written there.
 pub fn load_or_create(configured: Option<&SecretString>, data_dir: &Path) -> std::io::Result<TokenKey> {
+    key_bytes(configured, data_dir, "secret.key").map(TokenKey::from_bytes)
+}
+
+/// The MFA seal keys: the configured (or `<data_dir>/mfa-seal.key`) current key and the previous ones.
+pub fn seed_sealer(
+    configured: Option<&SecretString>,
+    previous: &[SecretString],
+    data_dir: &Path,
+) -> std::io::Result<SeedSealer> {
+    let current = key_bytes(configured, data_dir, "mfa-seal.key")?;
+    let previous: Vec<[u8; 32]> = previous.iter().filter_map(decode_key).collect();
+    Ok(SeedSealer::new(current, &previous))
+}
+
+fn key_bytes(configured: Option<&SecretString>, data_dir: &Path, file: &str) -> std::io::Result<[u8; 32]> {
     if let Some(bytes) = configured.and_then(decode_key) {
-        return Ok(TokenKey::from_bytes(bytes));
+        return Ok(bytes);
     }
-    let path = data_dir.join("secret.key");
+    let path = data_dir.join(file);
     if let Ok(text) = std::fs::read_to_string(&path) {
         return decode_key(&SecretString::from(text))
-            .map(TokenKey::from_bytes)
             .ok_or_else(|| std::io::Error::other(format!("{} does not hold a base64 32-byte key", path.display())));
     }
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     std::fs::create_dir_all(data_dir)?;
     write_private(&path, base64::engine::general_purpose::STANDARD.encode(bytes).as_bytes())?;
-    tracing::info!(path = %path.display(), "generated a new secret key");
-    Ok(TokenKey::from_bytes(bytes))
+    tracing::info!(path = %path.display(), "generated a new key");
+    Ok(bytes)
 }
 
 #[cfg(unix)]

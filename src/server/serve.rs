@@ -55,7 +55,9 @@ pub async fn prepare(config: Config) -> Result<(AppState, DbSessionStore), Start
     let hasher =
         Hasher::new(params, a.max_concurrent, HASH_QUEUE_WAIT).map_err(|e| StartError::Hasher(e.to_string()))?;
     let webauthn = build_webauthn(&config).map_err(|e| StartError::Webauthn(e.to_string()))?;
-    Ok((AppState::new(config, db, mailer, hasher, token_key, webauthn), store))
+    let sealer = keys::seed_sealer(config.mfa.seal_key.as_ref(), &config.mfa.previous_seal_keys, &config.data_dir)
+        .map_err(|source| StartError::DataDir { dir: config.data_dir.display().to_string(), source })?;
+    Ok((AppState::new(config, db, mailer, hasher, token_key, webauthn, sealer), store))
 }
 
 /// The WebAuthn relying party: the configured RP id, the public origin and any extra origins.

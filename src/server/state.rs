@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::core::accounts::{Deps, Settings};
+use crate::core::mfa::seal::SeedSealer;
 use crate::core::passwords::hasher::Hasher;
 use crate::core::tokens::TokenKey;
 use crate::db::Db;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub accounts: Arc<Settings>,
     /// The WebAuthn relying party (passkeys).
     pub webauthn: Arc<webauthn_rs::Webauthn>,
+    /// Seals TOTP seeds at rest.
+    pub sealer: Arc<SeedSealer>,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
         hasher: Hasher,
         token_key: TokenKey,
         webauthn: webauthn_rs::Webauthn,
+        sealer: SeedSealer,
     ) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name("vestibule")
@@ -44,10 +48,12 @@ impl AppState {
             public_url: config.public_url.as_str().trim_end_matches('/').to_string(),
             require_verified_email: config.accounts.require_verified_email,
             challenge_ttl_secs: config.webauthn.challenge_ttl_secs,
+            mfa_issuer: config.mfa.issuer.clone().unwrap_or_else(|| config.webauthn.rp_name.clone()),
             ..Settings::default()
         });
         let webauthn = Arc::new(webauthn);
-        Self { config: Arc::new(config), db, mailer, leptos, hasher, token_key, accounts, webauthn }
+        let sealer = Arc::new(sealer);
+        Self { config: Arc::new(config), db, mailer, leptos, hasher, token_key, accounts, webauthn, sealer }
     }
 
     /// What the account flows need, borrowed from the state.
@@ -58,6 +64,7 @@ impl AppState {
             key: &self.token_key,
             settings: &self.accounts,
             webauthn: &self.webauthn,
+            sealer: &self.sealer,
         }
     }
 

@@ -85,14 +85,13 @@ pub async fn sign_up(email: String, password: String, display_name: Option<Strin
 #[server(endpoint = "auth/login")]
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     use crate::core::accounts::{login, LoginInput, LoginOutcome};
-    use crate::server::auth::{now, send_notice, sign_in, PENDING_EMAIL_KEY, VERIFICATION_ROW_KEY};
+    use crate::server::auth::{after_first_factor, now, send_notice, PENDING_EMAIL_KEY, VERIFICATION_ROW_KEY};
     let cx = ctx::Ctx::get().await?;
     let result = async {
         let input = LoginInput { email: &email, password: &password };
         match login(&cx.state.deps(), &input, &cx.meta(), now(), &mut os_seeded_rng()).await? {
             LoginOutcome::SignedIn { account_id } => {
-                sign_in(&cx.session, &account_id, &["pwd".to_string()]).await?;
-                Ok("/account".to_string())
+                after_first_factor(&cx.state, &cx.session, &account_id, &["pwd".to_string()]).await
             }
             LoginOutcome::NeedsVerification { email, notice, row_id } => {
                 send_notice(&cx.state, notice).await?;
@@ -140,8 +139,8 @@ pub async fn verify_email_link(token: String) -> Result<(), AppError> {
 async fn after_verification(cx: &ctx::Ctx, verified: crate::core::accounts::Verified) -> Result<String, AppError> {
     if verified.same_session {
         // the code or link from the mailbox is a one-time code (RFC 8176 "otp")
-        crate::server::auth::sign_in(&cx.session, &verified.account_id, &["otp".to_string()]).await?;
-        Ok("/account".to_string())
+        crate::server::auth::after_first_factor(&cx.state, &cx.session, &verified.account_id, &["otp".to_string()])
+            .await
     } else {
         Ok("/login?verified=1".to_string())
     }
@@ -217,11 +216,13 @@ pub async fn current_account() -> Result<Option<AccountView>, AppError> {
         return Ok(None);
     };
     let account = crate::db::accounts::find_by_id(&cx.state.db.pool, &id).await?;
+    let mfa_setup_required = crate::server::auth::mfa_setup_pending(&cx.session).await;
     Ok(account.map(|a| AccountView {
         email: a.email,
         display_name: a.display_name,
         email_verified: a.email_verified_at.is_some(),
         created_at: a.created_at,
+        mfa_setup_required,
     }))
 }
 

@@ -2,7 +2,9 @@
 
 pub mod auth;
 pub mod dev;
+pub mod mfa;
 pub mod passkeys;
+pub mod security_keys;
 
 use crate::error::AppError;
 

@@ -25,23 +25,23 @@ use super::auth::{ctx::Ctx, os_seeded_rng};
 
 /// Error of a call made by page code (not a form): with its HTTP status.
 #[cfg(feature = "ssr")]
-fn fail(err: impl Into<AppError>) -> AppError {
+pub(super) fn fail(err: impl Into<AppError>) -> AppError {
     super::with_status(err.into())
 }
 
 #[cfg(feature = "ssr")]
-fn to_json(value: &impl serde::Serialize) -> Result<String, AppError> {
+pub(super) fn to_json(value: &impl serde::Serialize) -> Result<String, AppError> {
     serde_json::to_string(value).map_err(AppError::internal)
 }
 
 /// The browser's answer, as JSON; malformed input is the client's fault.
 #[cfg(feature = "ssr")]
-fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, AppError> {
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, AppError> {
     serde_json::from_str(json).map_err(|_| AppError::new(crate::error::ErrorKind::BadRequest))
 }
 
 #[cfg(feature = "ssr")]
-async fn take<T: serde::de::DeserializeOwned>(cx: &Ctx, key: &str) -> Result<T, AppError> {
+pub(super) async fn take<T: serde::de::DeserializeOwned>(cx: &Ctx, key: &str) -> Result<T, AppError> {
     let pending: Option<T> = cx.session.remove(key).await.map_err(AppError::internal)?;
     pending.ok_or_else(|| AppError::new(crate::error::ErrorKind::PasskeyExpired))
 }
@@ -110,15 +110,14 @@ pub async fn passkey_signin_start(email: Option<String>, conditional: bool) -> R
 #[server(endpoint = "passkeys/signin-finish")]
 pub async fn passkey_signin_finish(credential: String, conditional: bool) -> Result<String, AppError> {
     use crate::core::passkeys::{finish_sign_in, PendingSignIn, SignInOutcome};
-    use crate::server::auth::{now, send_notice, sign_in, PENDING_EMAIL_KEY, VERIFICATION_ROW_KEY};
+    use crate::server::auth::{after_first_factor, now, send_notice, PENDING_EMAIL_KEY, VERIFICATION_ROW_KEY};
     let cx = Ctx::get().await?;
     let result: Result<String, AppError> = async {
         let response = from_json(&credential)?;
         let pending: PendingSignIn = take(&cx, if conditional { keys::CONDITIONAL } else { keys::SIGN_IN }).await?;
         match finish_sign_in(&cx.state.deps(), pending, &response, &cx.meta(), now(), &mut os_seeded_rng()).await? {
             SignInOutcome::SignedIn(signed_in) => {
-                sign_in(&cx.session, &signed_in.account_id, &signed_in.methods()).await?;
-                Ok("/account".to_string())
+                after_first_factor(&cx.state, &cx.session, &signed_in.account_id, &signed_in.methods()).await
             }
             SignInOutcome::NeedsVerification { email, notice, row_id } => {
                 send_notice(&cx.state, notice).await?;
@@ -177,10 +176,10 @@ pub async fn passkey_add_finish(credential: String, name: Option<String>) -> Res
 /// Starts confirming it is you with one of your passkeys (step-up).
 #[server(endpoint = "passkeys/confirm-start")]
 pub async fn passkey_confirm_start() -> Result<String, AppError> {
-    use crate::server::auth::{now, require_account};
+    use crate::server::auth::{now, require_account_for_setup};
     let cx = Ctx::get().await?;
     let result = async {
-        let account_id = require_account(&cx.session).await?;
+        let account_id = require_account_for_setup(&cx.session).await?;
         let started = crate::core::passkeys::start_for_account(&cx.state.deps(), &account_id, now()).await?;
         let (options, pending) = started.ok_or_else(|| AppError::new(crate::error::ErrorKind::NotFound))?;
         cx.session.insert(keys::SIGN_IN, pending).await.map_err(AppError::internal)?;
@@ -195,17 +194,17 @@ pub async fn passkey_confirm_start() -> Result<String, AppError> {
 pub async fn passkey_confirm_finish(credential: String) -> Result<(), AppError> {
     use crate::core::audit::{record, Event};
     use crate::core::passkeys::{finish_sign_in, PendingSignIn, SignInOutcome};
-    use crate::server::auth::{now, require_account, sign_in};
+    use crate::server::auth::{confirm_recent, now, require_account_for_setup};
     let cx = Ctx::get().await?;
     let result = async {
-        let account_id = require_account(&cx.session).await?;
+        let account_id = require_account_for_setup(&cx.session).await?;
         let response = from_json(&credential)?;
         let pending: PendingSignIn = take(&cx, keys::SIGN_IN).await?;
         let outcome =
             finish_sign_in(&cx.state.deps(), pending, &response, &cx.meta(), now(), &mut os_seeded_rng()).await?;
         match outcome {
             SignInOutcome::SignedIn(s) if s.account_id == account_id => {
-                sign_in(&cx.session, &account_id, &s.methods()).await?;
+                confirm_recent(&cx.session, &s.methods()).await?;
                 let detail = serde_json::json!({"method": "passkey"});
                 record(&cx.state.db, Event::StepUp, Some(&account_id), &cx.meta(), detail, now()).await?;
                 Ok(())
@@ -222,10 +221,10 @@ pub async fn passkey_confirm_finish(credential: String) -> Result<(), AppError> 
 pub async fn confirm_with_password(password: String) -> Result<(), AppError> {
     use crate::core::accounts::{login, LoginInput, LoginOutcome};
     use crate::core::audit::{record, Event};
-    use crate::server::auth::{now, require_account, sign_in};
+    use crate::server::auth::{confirm_recent, now, require_account_for_setup};
     let cx = Ctx::get().await?;
     let result = async {
-        let account_id = require_account(&cx.session).await?;
+        let account_id = require_account_for_setup(&cx.session).await?;
         let account = crate::db::accounts::find_by_id(&cx.state.db.pool, &account_id)
             .await?
             .ok_or_else(|| AppError::new(crate::error::ErrorKind::SignInRequired))?;
@@ -233,7 +232,7 @@ pub async fn confirm_with_password(password: String) -> Result<(), AppError> {
         let input = LoginInput { email: &account.email, password: &password };
         match login(&cx.state.deps(), &input, &cx.meta(), now(), &mut os_seeded_rng()).await? {
             LoginOutcome::SignedIn { account_id: signed } if signed == account_id => {
-                sign_in(&cx.session, &account_id, &["pwd".to_string()]).await?;
+                confirm_recent(&cx.session, &["pwd".to_string()]).await?;
                 let detail = serde_json::json!({"method": "password"});
                 record(&cx.state.db, Event::StepUp, Some(&account_id), &cx.meta(), detail, now()).await?;
                 Ok("/account/security".to_string())
@@ -302,6 +301,7 @@ pub async fn load_security_page() -> Result<Option<SecurityPageState>, AppError>
         return Ok(None);
     };
     let passkeys = crate::core::passkeys::list(&cx.state.deps(), &account_id).await?;
+    let mfa = super::mfa::mfa_view(&cx, &account_id, &account.email).await?;
     Ok(Some(SecurityPageState {
         email: account.email,
         has_password: account.password_hash.is_some(),
@@ -316,13 +316,14 @@ pub async fn load_security_page() -> Result<Option<SecurityPageState>, AppError>
             })
             .collect(),
         recently_confirmed: signed_in_recently(&cx.session, cx.state.config.accounts.recent_sign_in_secs).await,
+        mfa,
         flash: take_flash(&cx.session).await,
     }))
 }
 
 /// A date as the security page shows it, e.g. "29 Nov 2026, 10:15 UTC".
 #[cfg(feature = "ssr")]
-fn shown_date(at: i64) -> String {
+pub(super) fn shown_date(at: i64) -> String {
     let format = time::macros::format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
     time::OffsetDateTime::from_unix_timestamp(at).ok().and_then(|t| t.format(&format).ok()).unwrap_or_default()
 }

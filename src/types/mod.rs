@@ -38,6 +38,8 @@ pub struct AccountView {
     pub display_name: Option<String>,
     pub email_verified: bool,
     pub created_at: i64,
+    /// The policy wants a second factor set up before anything else.
+    pub mfa_setup_required: bool,
 }
 
 /// One passkey on /account/security.
@@ -60,5 +62,48 @@ pub struct SecurityPageState {
     pub passkeys: Vec<PasskeyView>,
     /// Signed in (or confirmed) recently enough for sensitive changes without asking again.
     pub recently_confirmed: bool,
+    pub mfa: MfaView,
+    pub flash: Option<Flash>,
+}
+
+/// The second factors on /account/security.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaView {
+    pub totp: TotpView,
+    pub security_keys: Vec<SecurityKeyView>,
+    pub recovery_codes_left: i64,
+    /// A new set of recovery codes, sent with the one render that shows them (then gone from the server).
+    pub new_recovery_codes: Vec<String>,
+    /// The policy wants a second factor before anything else.
+    pub setup_required: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TotpView {
+    #[default]
+    Off,
+    /// Waiting for the first code: the seed is shown until then (and never after).
+    Pending {
+        secret: String,
+        qr_svg_data_uri: String,
+    },
+    On,
+}
+
+/// One security key on /account/security.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityKeyView {
+    pub id: String,
+    pub name: String,
+    pub created_on: String,
+    pub last_used_on: Option<String>,
+}
+
+/// What /login/second-factor needs to render.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorPageState {
+    pub totp: bool,
+    pub security_key: bool,
+    pub recovery_codes: bool,
     pub flash: Option<Flash>,
 }

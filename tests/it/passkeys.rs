@@ -21,14 +21,14 @@ use vestibule::db;
 use vestibule::error::{AppError, ErrorKind};
 use vestibule::types::SecurityPageState;
 
-const ORIGIN: &str = "http://localhost:3000";
+pub(crate) const ORIGIN: &str = "http://localhost:3000";
 const EVIL: &str = "http://evil.example:3000";
 const ICLOUD: &str = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
 
 // ---- helpers ----
 
 /// A ceremony's options: the server function returns them as a JSON string inside its JSON answer.
-async fn options<T: DeserializeOwned>(res: Response<Body>) -> T {
+pub(crate) async fn options<T: DeserializeOwned>(res: Response<Body>) -> T {
     let status = res.status();
     let body = body_text(res).await;
     assert_eq!(status, 200, "{body}");
@@ -37,7 +37,7 @@ async fn options<T: DeserializeOwned>(res: Response<Body>) -> T {
 }
 
 /// The status and error kind of a refused call.
-async fn refusal(res: Response<Body>) -> (u16, ErrorKind) {
+pub(crate) async fn refusal(res: Response<Body>) -> (u16, ErrorKind) {
     let status = res.status().as_u16();
     let body = body_text(res).await;
     let err: AppError = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {status} {body}"));
@@ -45,14 +45,14 @@ async fn refusal(res: Response<Body>) -> (u16, ErrorKind) {
 }
 
 /// The JSON body of a successful call.
-async fn ok_body(res: Response<Body>) -> String {
+pub(crate) async fn ok_body(res: Response<Body>) -> String {
     let status = res.status();
     let body = body_text(res).await;
     assert_eq!(status, 200, "{body}");
     body
 }
 
-fn json(value: &impl serde::Serialize) -> String {
+pub(crate) fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap()
 }
 
@@ -73,11 +73,15 @@ async fn signin_start(b: &mut Browser<'_>, email: Option<&str>, conditional: boo
 }
 
 /// The sign-in button's options (discoverable: no address).
-async fn button_options(b: &mut Browser<'_>) -> RequestChallengeResponse {
+pub(crate) async fn button_options(b: &mut Browser<'_>) -> RequestChallengeResponse {
     options(signin_start(b, None, false).await).await
 }
 
-async fn signin_finish(b: &mut Browser<'_>, credential: &PublicKeyCredential, conditional: bool) -> Response<Body> {
+pub(crate) async fn signin_finish(
+    b: &mut Browser<'_>,
+    credential: &PublicKeyCredential,
+    conditional: bool,
+) -> Response<Body> {
     let conditional = if conditional { "true" } else { "false" };
     b.post("/api/passkeys/signin-finish", &[("credential", &json(credential)), ("conditional", conditional)]).await
 }
@@ -89,12 +93,12 @@ async fn sign_in_with_button(b: &mut Browser<'_>, auth: &mut Authenticator) {
     assert_eq!(ok_body(res).await, "\"/account\"");
 }
 
-async fn account_id(app: &TestApp, email: &str) -> String {
+pub(crate) async fn account_id(app: &TestApp, email: &str) -> String {
     db::accounts::find_by_email(&app.state.db.pool, email).await.unwrap().expect("the account").id
 }
 
 /// A verified account whose only way in is a new passkey in `auth`; returns its id (signed out).
-async fn passkey_account(app: &TestApp, email: &str, auth: &mut Authenticator) -> String {
+pub(crate) async fn passkey_account(app: &TestApp, email: &str, auth: &mut Authenticator) -> String {
     let mut b = Browser::new(app);
     let ccr = signup_start(&mut b, email).await;
     assert_eq!(ok_body(signup_finish(&mut b, &auth.register(&ccr, ORIGIN)).await).await, "\"/verify-email\"");
@@ -105,14 +109,14 @@ async fn passkey_account(app: &TestApp, email: &str, auth: &mut Authenticator) -
 }
 
 /// A browser signed in with the password of a `verified_account`.
-async fn password_browser<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+pub(crate) async fn password_browser<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
     let mut b = Browser::new(app);
     let res = b.post("/api/auth/login", &[("email", email), ("password", PASSWORD)]).await;
     assert_eq!(header(&res, "location"), "/account");
     b
 }
 
-async fn audit(app: &TestApp, kind: &str) -> Vec<db::audit::AuditRow> {
+pub(crate) async fn audit(app: &TestApp, kind: &str) -> Vec<db::audit::AuditRow> {
     db::audit::by_kind(&app.state.db.pool, kind, 10_000).await.unwrap()
 }
 

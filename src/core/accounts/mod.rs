@@ -23,6 +23,8 @@ pub struct Deps<'a> {
     pub key: &'a TokenKey,
     pub settings: &'a Settings,
     pub webauthn: &'a webauthn_rs::Webauthn,
+    /// Seals TOTP seeds at rest.
+    pub sealer: &'a crate::core::mfa::seal::SeedSealer,
 }
 
 /// Flow settings from the configuration.
@@ -38,6 +40,8 @@ pub struct Settings {
     pub resend_cooldown_secs: i64,
     /// A passkey ceremony must finish this long after it started.
     pub challenge_ttl_secs: i64,
+    /// The name authenticator apps show beside the account (otpauth issuer).
+    pub mfa_issuer: String,
 }
 
 impl Default for Settings {
@@ -50,6 +54,7 @@ impl Default for Settings {
             max_code_attempts: 5,
             resend_cooldown_secs: 60,
             challenge_ttl_secs: 300,
+            mfa_issuer: "Vestibule".into(),
         }
     }
 }
@@ -67,6 +72,12 @@ pub enum Notice {
     PasskeyRemoved { to: String, name: String },
     /// The account's password was removed; it signs in with passkeys only.
     PasswordRemoved { to: String },
+    /// A second factor (`factor`: "totp") was set up.
+    FactorAdded { to: String, factor: &'static str },
+    /// A second factor was removed.
+    FactorRemoved { to: String, factor: &'static str },
+    /// A new set of recovery codes replaced the old one.
+    RecoveryCodesReplaced { to: String },
 }
 
 impl std::fmt::Debug for Notice {
@@ -77,6 +88,9 @@ impl std::fmt::Debug for Notice {
             Notice::PasskeyAdded { .. } => f.write_str("Notice::PasskeyAdded(..)"),
             Notice::PasskeyRemoved { .. } => f.write_str("Notice::PasskeyRemoved(..)"),
             Notice::PasswordRemoved { .. } => f.write_str("Notice::PasswordRemoved(..)"),
+            Notice::FactorAdded { factor, .. } => write!(f, "Notice::FactorAdded({factor})"),
+            Notice::FactorRemoved { factor, .. } => write!(f, "Notice::FactorRemoved({factor})"),
+            Notice::RecoveryCodesReplaced { .. } => f.write_str("Notice::RecoveryCodesReplaced(..)"),
         }
     }
 }

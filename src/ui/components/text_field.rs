@@ -20,8 +20,11 @@ pub fn TextField(
     #[prop(optional)]
     on_change: Option<Callback<String>>,
     #[prop(optional)] inputmode: Option<&'static str>,
+    /// Base of the element ids when two forms on one page share a field name.
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = format!("field-{}", id.unwrap_or(name));
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let described_by = {

@@ -4,7 +4,7 @@ use leptos_router::components::Redirect;
 
 use crate::i18n::t;
 use crate::server_fns::auth::{current_account, LogOut};
-use crate::ui::components::{Button, ButtonKind, Card};
+use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card};
 
 /// `/account`: who is signed in, and sign-out. Sends visitors who are not signed in to /login.
 #[component]
@@ -18,6 +18,12 @@ pub fn AccountPage() -> impl IntoView {
                 match account.await {
                     Ok(Some(a)) => view! {
                         <h1 class="vs-h1">{t("account.title")}</h1>
+                        {a.mfa_setup_required.then(|| view! {
+                            <Alert kind=AlertKind::Info>
+                                {t("account.mfa_setup_required")}" "
+                                <a href="/account/security" class="vs-link">{t("account.mfa_setup_link")}</a>
+                            </Alert>
+                        })}
                         <Card>
                             <dl class="vs-dl">
                                 <dt>{t("account.email")}</dt>

@@ -4,12 +4,15 @@ mod account;
 mod form_state;
 mod login;
 mod passkey_sign_in;
+mod second_factor;
 mod security;
 mod signup;
+mod two_step;
 mod verify;
 
 pub use account::AccountPage;
 pub use login::LoginPage;
+pub use second_factor::SecondFactorPage;
 pub use security::SecurityPage;
 pub use signup::SignupPage;
 pub use verify::VerifyEmailPage;

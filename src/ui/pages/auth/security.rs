@@ -8,12 +8,15 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use super::form_state::{form_error, FormError};
+use super::two_step::{TwoStep, TwoStepActions};
 use crate::error::AppError;
 use crate::i18n::t;
+use crate::server_fns::mfa::{ConfirmWithRecoveryCode, ConfirmWithTotp};
 use crate::server_fns::passkeys::{
     load_security_page, passkey_add_finish, passkey_add_start, passkey_confirm_finish, passkey_confirm_start,
     ConfirmWithPassword, RemovePasskey, RemovePassword, RenamePasskey,
 };
+use crate::server_fns::security_keys::{security_key_confirm_finish, security_key_confirm_start};
 use crate::types::{PasskeyView, SecurityPageState};
 use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, PasskeyOnly, TextField};
 use crate::ui::webauthn;
@@ -24,6 +27,9 @@ pub fn SecurityPage() -> impl IntoView {
     let remove = ServerAction::<RemovePasskey>::new();
     let remove_pw = ServerAction::<RemovePassword>::new();
     let confirm = ServerAction::<ConfirmWithPassword>::new();
+    let confirm_totp = ServerAction::<ConfirmWithTotp>::new();
+    let confirm_recovery = ServerAction::<ConfirmWithRecoveryCode>::new();
+    let two_step = TwoStepActions::new();
     // bumped by the passkey ceremonies (not actions) to reload the page's data
     let reload = RwSignal::new(0u32);
     // outside the reloading part, so the outcome of adding a passkey outlives the reload it causes
@@ -35,6 +41,9 @@ pub fn SecurityPage() -> impl IntoView {
                 remove.version().get(),
                 remove_pw.version().get(),
                 confirm.version().get(),
+                confirm_totp.version().get(),
+                confirm_recovery.version().get(),
+                two_step.version(),
                 reload.get(),
             )
         },
@@ -48,7 +57,11 @@ pub fn SecurityPage() -> impl IntoView {
                     Ok(Some(state)) => view! {
                         <h1 class="vs-h1">{t("security.title")}</h1>
                         <p><a href="/account" class="vs-link">{t("security.back")}</a></p>
-                        <Confirm state=state.clone() confirm reload />
+                        {state.mfa.setup_required.then(|| view! {
+                            <Alert kind=AlertKind::Info>{t("security.mfa_setup_required")}</Alert>
+                        })}
+                        <Confirm state=state.clone() confirm confirm_totp confirm_recovery reload />
+                        <TwoStep state=state.clone() actions=two_step />
                         <Passkeys state=state.clone() rename remove reload add_status />
                         <Password state remove_pw />
                     }.into_any(),
@@ -64,12 +77,35 @@ pub fn SecurityPage() -> impl IntoView {
 fn Confirm(
     state: SecurityPageState,
     confirm: ServerAction<ConfirmWithPassword>,
+    confirm_totp: ServerAction<ConfirmWithTotp>,
+    confirm_recovery: ServerAction<ConfirmWithRecoveryCode>,
     reload: RwSignal<u32>,
 ) -> impl IntoView {
     if state.recently_confirmed {
         return None;
     }
     let error = form_error(confirm, state.flash.clone(), "confirm");
+    let totp_error = form_error(confirm_totp, None, "confirm");
+    let recovery_error = form_error(confirm_recovery, None, "confirm");
+    let totp_on = state.mfa.totp == crate::types::TotpView::On;
+    let has_keys = !state.mfa.security_keys.is_empty();
+    let key_error = RwSignal::new(None::<String>);
+    let with_key = move |_| {
+        key_error.set(None);
+        spawn_local(async move {
+            let result = async {
+                let options = security_key_confirm_start().await.map_err(|e| e.message())?;
+                let answer = webauthn::get(&options).await.map_err(|e| t(e.message_key()).to_string())?;
+                security_key_confirm_finish(answer).await.map_err(|e| e.message())
+            }
+            .await;
+            match result {
+                Ok(()) => reload.update(|n| *n += 1),
+                Err(message) => key_error.set(Some(message)),
+            }
+        });
+    };
+    let has_recovery_codes = state.mfa.recovery_codes_left > 0;
     let passkey_error = RwSignal::new(None::<String>);
     let with_passkey = move |_| {
         passkey_error.set(None);
@@ -91,6 +127,15 @@ fn Confirm(
             <h2 class="vs-card-heading" id="confirm">{t("security.confirm.heading")}</h2>
             <p class="vs-muted">{t("security.confirm.lead")}</p>
             <FormError error />
+            <FormError error=totp_error />
+            <FormError error=recovery_error />
+            {totp_on.then(|| view! {
+                <ActionForm action=confirm_totp>
+                    <TextField name="code" id="confirm-totp-code" label=t("security.confirm.totp")
+                        autocomplete="one-time-code" inputmode="numeric" required=true />
+                    <Button>{t("security.confirm.submit")}</Button>
+                </ActionForm>
+            })}
             {state.has_password.then(|| view! {
                 <ActionForm action=confirm>
                     <TextField name="password" label=t("security.confirm.password") r#type="password"
@@ -107,6 +152,26 @@ fn Confirm(
                 <div aria-live="polite">
                     {move || passkey_error.get().map(|m| view! { <Alert kind=AlertKind::Error>{m}</Alert> })}
                 </div>
+            })}
+            {has_keys.then(|| view! {
+                <PasskeyOnly for_security_keys=true>
+                    <Button r#type="button" kind=ButtonKind::Secondary on:click=with_key>
+                        {t("security.confirm.security_key")}
+                    </Button>
+                </PasskeyOnly>
+                <div aria-live="polite">
+                    {move || key_error.get().map(|m| view! { <Alert kind=AlertKind::Error>{m}</Alert> })}
+                </div>
+            })}
+            {has_recovery_codes.then(|| view! {
+                <details class="vs-details">
+                    <summary>{t("security.confirm.recovery_summary")}</summary>
+                    <ActionForm action=confirm_recovery>
+                        <TextField name="code" id="confirm-recovery-code" label=t("security.confirm.recovery")
+                            autocomplete="off" required=true />
+                        <Button kind=ButtonKind::Secondary>{t("security.confirm.submit")}</Button>
+                    </ActionForm>
+                </details>
             })}
         </Card>
     })
