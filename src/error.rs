@@ -48,6 +48,8 @@ pub enum ErrorKind {
     MfaRequiredByPolicy,
     /// The factor is already set up.
     AlreadySetUp,
+    /// An authenticator-app or recovery code was wrong or already used.
+    InvalidSecondFactorCode,
     /// A security-key request expired or was already used.
     SecurityKeyExpired,
     /// The security key's answer did not verify.
@@ -81,6 +83,7 @@ impl ErrorKind {
             ErrorKind::MfaSetupRequired => "error.mfa_setup_required",
             ErrorKind::MfaRequiredByPolicy => "error.mfa_required_by_policy",
             ErrorKind::AlreadySetUp => "error.already_set_up",
+            ErrorKind::InvalidSecondFactorCode => "error.invalid_second_factor_code",
             ErrorKind::SecurityKeyExpired => "error.security_key_expired",
             ErrorKind::SecurityKeyRejected => "error.security_key_rejected",
             ErrorKind::SecurityKeyDuplicate => "error.security_key_duplicate",
@@ -106,7 +109,7 @@ impl ErrorKind {
             ErrorKind::PasskeyDuplicate | ErrorKind::LastSignInMethod => 409,
             ErrorKind::MfaSetupRequired => 403,
             ErrorKind::MfaRequiredByPolicy | ErrorKind::AlreadySetUp | ErrorKind::SecurityKeyDuplicate => 409,
-            ErrorKind::SecurityKeyExpired => 400,
+            ErrorKind::SecurityKeyExpired | ErrorKind::InvalidSecondFactorCode => 400,
             ErrorKind::SecurityKeyRejected => 401,
         }
     }

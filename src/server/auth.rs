@@ -328,7 +328,7 @@ impl From<crate::core::mfa::MfaError> for AppError {
     fn from(err: crate::core::mfa::MfaError) -> Self {
         use crate::core::mfa::MfaError;
         match err {
-            MfaError::InvalidCode => AppError::new(ErrorKind::InvalidCode),
+            MfaError::InvalidCode => AppError::new(ErrorKind::InvalidSecondFactorCode),
             MfaError::Throttled(wait) => AppError::throttled(wait),
             MfaError::NotEnrolling | MfaError::NotEnrolled => AppError::new(ErrorKind::NotFound),
             MfaError::AlreadyEnrolled => AppError::new(ErrorKind::AlreadySetUp),

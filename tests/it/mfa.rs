@@ -217,7 +217,7 @@ async fn an_app_is_set_up_with_its_first_code_and_brings_ten_recovery_codes_show
 
     // a wrong code is refused and the enrolment waits on, with the same key
     let res = b.post("/api/mfa/totp-confirm", &[("code", &wrong_code(&secret))]).await;
-    assert_eq!(refusal(res).await, (400, ErrorKind::InvalidCode));
+    assert_eq!(refusal(res).await, (400, ErrorKind::InvalidSecondFactorCode));
     assert_eq!(pending_secret(&security(&mut b).await), secret);
 
     let mails_before = mails_to(&app, email).await.len();
@@ -285,7 +285,7 @@ async fn a_password_leads_to_the_second_factor_step_and_a_code_works_once(backen
     assert_eq!(b.post("/logout", &[]).await.status(), 200);
     let mut again = at_second_factor(&app, email).await;
     let res = again.post("/api/mfa/sign-in-totp", &[("code", &code)]).await;
-    assert_eq!(refusal(res).await, (400, ErrorKind::InvalidCode));
+    assert_eq!(refusal(res).await, (400, ErrorKind::InvalidSecondFactorCode));
     assert_eq!(again.whoami().await, None);
     // when the code's step is still inside the window, the refusal is the replay check, not the clock
     if step_now() <= authenticator.last.unwrap() + 1 {
@@ -376,7 +376,7 @@ async fn a_recovery_code_signs_in_once_and_a_new_set_voids_the_old(backend: Back
     // used: refused, still half signed in
     let mut b = at_second_factor(&app, email).await;
     let res = b.post("/api/mfa/sign-in-recovery", &[("code", &old_codes[0])]).await;
-    assert_eq!(refusal(res).await, (400, ErrorKind::InvalidCode));
+    assert_eq!(refusal(res).await, (400, ErrorKind::InvalidSecondFactorCode));
     assert_eq!(b.whoami().await, None);
     // another one, typed in lower case without dashes, works
     let typed = old_codes[1].replace('-', "").to_lowercase();
@@ -399,7 +399,7 @@ async fn a_recovery_code_signs_in_once_and_a_new_set_voids_the_old(backend: Back
     // an old code that was never used no longer works; a new one does
     let mut b = at_second_factor(&app, email).await;
     let res = b.post("/api/mfa/sign-in-recovery", &[("code", &old_codes[2])]).await;
-    assert_eq!(refusal(res).await, (400, ErrorKind::InvalidCode));
+    assert_eq!(refusal(res).await, (400, ErrorKind::InvalidSecondFactorCode));
     assert_eq!(b.whoami().await, None);
     let res = b.post("/api/mfa/sign-in-recovery", &[("code", &new_codes[0])]).await;
     assert_eq!(redirected_to(res).await, "/account/security?recovery_used=1");
@@ -577,7 +577,7 @@ async fn second_factor_guesses_are_throttled_apart_from_the_password(backend: Ba
     let wrong = wrong_code(&authenticator.secret);
     for i in 0..6 {
         let res = b.post("/api/mfa/sign-in-totp", &[("code", &wrong)]).await;
-        assert_eq!(refusal(res).await, (400, ErrorKind::InvalidCode), "guess {i}");
+        assert_eq!(refusal(res).await, (400, ErrorKind::InvalidSecondFactorCode), "guess {i}");
     }
     let right = authenticator.peek_code();
     let res = b.post("/api/mfa/sign-in-totp", &[("code", &right)]).await;

@@ -23,6 +23,8 @@ async fn security_state(b: &mut Browser<'_>) -> Option<SecurityPageState> {
 /// Adds a key from `auth` to the signed-in account of `b`, named `name`.
 async fn add_key(b: &mut Browser<'_>, auth: &mut Authenticator, name: &str) -> Response<Body> {
     let ccr: CreationChallengeResponse = options(b.post("/api/mfa/key-add-start", &[]).await).await;
+    // Chromium refuses credProtect on a key that is not discoverable (NotSupportedError)
+    assert!(ccr.public_key.extensions.as_ref().is_none_or(|e| e.cred_protect.is_none()), "credProtect asked for");
     let credential = auth.register(&ccr, ORIGIN);
     b.post("/api/mfa/key-add-finish", &[("credential", &json(&credential)), ("name", name)]).await
 }

@@ -64,10 +64,16 @@ pub async fn start_registration(
     let handle =
         account.user_handle.as_deref().and_then(|h| uuid::Uuid::parse_str(h).ok()).unwrap_or_else(uuid::Uuid::new_v4);
     let shown = account.display_name.clone().unwrap_or_else(|| account.email.clone());
-    let (ccr, state) = deps
+    let (mut ccr, state) = deps
         .webauthn
         .start_securitykey_registration(handle, &account.email, &shown, Some(exclude), None, None)
         .map_err(|e| MfaError::Webauthn(e.to_string()))?;
+    // webauthn-rs asks for credProtect "userVerificationRequired" (not enforced) on a key that is not
+    // discoverable; Chromium refuses that pairing outright ("Requested protection policy is inconsistent",
+    // NotSupportedError). The key is a second factor after a password, so protection is not needed.
+    if let Some(extensions) = ccr.public_key.extensions.as_mut() {
+        extensions.cred_protect = None;
+    }
     Ok((ccr, PendingKeyRegistration { account_id: account_id.to_string(), issued_at: now, state }))
 }
 

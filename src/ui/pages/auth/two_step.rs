@@ -24,6 +24,8 @@ pub struct TwoStepActions {
     remove_key: ServerAction<RemoveSecurityKey>,
     /// Bumped when a security key was added (a ceremony, not an action).
     key_added: RwSignal<u32>,
+    /// The outcome of adding a key: kept here, outside the card, so it outlives the reload it causes.
+    key_status: RwSignal<Option<Result<String, String>>>,
 }
 
 impl TwoStepActions {
@@ -35,6 +37,7 @@ impl TwoStepActions {
             regenerate: ServerAction::new(),
             remove_key: ServerAction::new(),
             key_added: RwSignal::new(0),
+            key_status: RwSignal::new(None),
         }
     }
 
@@ -51,7 +54,7 @@ impl TwoStepActions {
 
 #[component]
 pub fn TwoStep(state: SecurityPageState, actions: TwoStepActions) -> impl IntoView {
-    let TwoStepActions { start, confirm, remove, regenerate, remove_key, key_added } = actions;
+    let TwoStepActions { start, confirm, remove, regenerate, remove_key, key_added, key_status } = actions;
     let flash = state.flash.clone();
     let totp_error = Signal::derive({
         let (start_e, confirm_e, remove_e) = (
@@ -142,7 +145,7 @@ pub fn TwoStep(state: SecurityPageState, actions: TwoStepActions) -> impl IntoVi
                     </ul>
                 }.into_any()
             }}
-            <AddSecurityKey key_added />
+            <AddSecurityKey key_added status=key_status />
             {recovery}
         </Card>
     }
@@ -170,9 +173,8 @@ fn KeyItem(key_view: SecurityKeyView, remove_key: ServerAction<RemoveSecurityKey
 
 /// Names and adds a security key (a WebAuthn ceremony: JavaScript only).
 #[component]
-fn AddSecurityKey(key_added: RwSignal<u32>) -> impl IntoView {
+fn AddSecurityKey(key_added: RwSignal<u32>, status: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
     let name = RwSignal::new(String::new());
-    let status = RwSignal::new(None::<Result<String, String>>);
     let add = move |_| {
         status.set(None);
         spawn_local(async move {
