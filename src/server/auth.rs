@@ -210,7 +210,8 @@ pub async fn pending_second_factor(session: &Session) -> Option<PendingSecondFac
     (now() - pending.started_at <= SECOND_FACTOR_TTL_SECS).then_some(pending)
 }
 
-/// Completes the second-factor step: signed in with both factors' methods.
+/// Completes the second-factor step: signed in with both factors' methods (`sign_in` drops the pending
+/// step).
 pub async fn finish_second_factor(
     session: &Session,
     pending: PendingSecondFactor,
@@ -218,9 +219,7 @@ pub async fn finish_second_factor(
 ) -> Result<(), AppError> {
     let mut methods = pending.methods;
     methods.extend([method.to_string(), "mfa".to_string()]);
-    sign_in(session, &pending.account_id, &methods).await?;
-    let _ = session.remove_value(SECOND_FACTOR_KEY).await;
-    Ok(())
+    sign_in(session, &pending.account_id, &methods).await
 }
 
 /// A signed-in user confirmed it is them (step-up) with `proved`: the id rotates, the sign-in time
