@@ -198,6 +198,10 @@ pub async fn security_keys_for_account<'e>(
         .await
 }
 
+pub async fn count_security_keys<'e>(db: impl AnyExecutor<'e>, account_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM security_keys WHERE account_id = $1").bind(account_id).fetch_one(db).await
+}
+
 /// Stores the key after a use; `false` when its counter did not grow past the stored one (a cloned key,
 /// or a parallel use won the race). Keys without a counter report 0 and are always stored.
 pub async fn record_security_key_use<'e>(

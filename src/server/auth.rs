@@ -180,9 +180,14 @@ pub async fn after_first_factor(
     account_id: &str,
     methods: &[String],
 ) -> Result<String, AppError> {
-    let multi_factor = methods.iter().any(|m| m == "mfa");
+    if methods.iter().any(|m| m == "mfa") {
+        // multi-factor by itself (a user-verified passkey): neither a second step nor the policy applies,
+        // and the passkey hot path reads no factor tables
+        sign_in(session, account_id, methods).await?;
+        return Ok("/account".into());
+    }
     let factors = crate::core::mfa::factors(&state.db, account_id).await?;
-    if factors.required_at_sign_in() && !multi_factor {
+    if factors.required_at_sign_in() {
         // a new id here too: the half-signed-in state is a privilege change
         session.cycle_id().await.map_err(AppError::internal)?;
         let pending =
@@ -197,7 +202,7 @@ pub async fn after_first_factor(
     }
     sign_in(session, account_id, methods).await?;
     let policy_required = state.config.mfa.policy == crate::server::config::MfaPolicy::Required;
-    if policy_required && !multi_factor && !factors.required_at_sign_in() {
+    if policy_required {
         session.insert(MFA_SETUP_KEY, true).await.map_err(AppError::internal)?;
         return Ok("/account/security".into());
     }

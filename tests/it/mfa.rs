@@ -394,6 +394,8 @@ async fn a_recovery_code_signs_in_once_and_a_new_set_voids_the_old(backend: Back
     assert_eq!(new_codes.iter().collect::<HashSet<_>>().len(), 10);
     assert!(new_codes.iter().all(|c| !old_codes.contains(c)), "{new_codes:?} vs {old_codes:?}");
     assert_eq!(state.mfa.recovery_codes_left, 10);
+    assert!(mails_to(&app, email).await.iter().any(|m| m.subject == "New recovery codes"), "the owner is told");
+    assert_eq!(audit(&app, "recovery_codes_created").await.len(), 2, "the first set and the new one");
     assert_eq!(b.post("/logout", &[]).await.status(), 200);
 
     // an old code that was never used no longer works; a new one does
@@ -406,6 +408,22 @@ async fn a_recovery_code_signs_in_once_and_a_new_set_voids_the_old(backend: Back
     assert_eq!(security(&mut b).await.mfa.recovery_codes_left, 9);
 }
 both!(recovery_codes, a_recovery_code_signs_in_once_and_a_new_set_voids_the_old);
+
+async fn removing_the_app_ends_the_second_step(backend: Backend) {
+    let app = app(backend).await;
+    let email = "remy@example.com";
+    verified_account(&app, email).await;
+    let (mut b, _) = password_sign_in(&app, email).await;
+    enrol(&mut b).await;
+    assert_eq!(redirected_to(b.post("/api/mfa/totp-remove", &[]).await).await, "/account/security");
+    let state = security(&mut b).await;
+    assert_eq!((state.mfa.totp, state.mfa.recovery_codes_left), (TotpView::Off, 0));
+    assert!(mails_to(&app, email).await.iter().any(|m| m.subject == "Two-step verification was turned off"));
+    assert_eq!(audit(&app, "totp_removed").await.len(), 1);
+    assert_eq!(b.post("/logout", &[]).await.status(), 200);
+    assert_eq!(password_sign_in(&app, email).await.1, "/account", "no second step any more");
+}
+both!(removing_the_app, removing_the_app_ends_the_second_step);
 
 // ---- 5. the half-signed-in session on every route ----
 

@@ -9,7 +9,7 @@ use webauthn_rs_proto::{CreationChallengeResponse, RequestChallengeResponse};
 use crate::accounts::{verified_account, PASSWORD};
 use crate::both;
 use crate::passkeys::{
-    audit, button_options, json, ok_body, options, password_browser, refusal, signin_finish, ORIGIN,
+    audit, button_options, json, ok_body, options, passkey_account, password_browser, refusal, signin_finish, ORIGIN,
 };
 use crate::support::authenticator::Authenticator;
 use crate::support::{app, header, mails_to, Backend, Browser, TestApp};
@@ -167,3 +167,20 @@ async fn half_signing_in_as_another_account_signs_the_first_out(backend: Backend
     assert_eq!(b.whoami().await, None);
 }
 both!(half_signing_in_as_another_account_signs_the_first_out, half_signing_in_as_another_account_signs_the_first_out);
+
+async fn a_user_verified_passkey_needs_no_second_step(backend: Backend) {
+    let app = app(backend).await;
+    let mut phone = Authenticator::new(); // user verification on
+    passkey_account(&app, "uv@example.com", &mut phone).await;
+    let mut b = Browser::new(&app);
+    let rcr = button_options(&mut b).await;
+    assert_eq!(ok_body(signin_finish(&mut b, &phone.assert(&rcr, ORIGIN), false).await).await, "\"/account\"");
+    assert_eq!(add_key(&mut b, &mut Authenticator::new(), "Key").await.status(), 200);
+
+    // with a second factor set up, the same passkey still signs in at once: it is multi-factor by itself
+    let mut again = Browser::new(&app);
+    let rcr = button_options(&mut again).await;
+    assert_eq!(ok_body(signin_finish(&mut again, &phone.assert(&rcr, ORIGIN), false).await).await, "\"/account\"");
+    assert!(security_state(&mut again).await.is_some());
+}
+both!(a_user_verified_passkey_needs_no_second_step, a_user_verified_passkey_needs_no_second_step);

@@ -57,7 +57,7 @@ pub fn second_factor_key(account_id: &str) -> Key {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Factors {
     pub totp: bool,
-    pub security_keys: usize,
+    pub security_keys: i64,
     pub recovery_codes_left: i64,
 }
 
@@ -71,7 +71,7 @@ impl Factors {
 
 pub async fn factors(db: &Db, account_id: &str) -> Result<Factors, sqlx::Error> {
     let totp = repo::totp_for_account(&db.pool, account_id).await?.is_some_and(|t| t.confirmed_at.is_some());
-    let security_keys = repo::security_keys_for_account(&db.pool, account_id).await?.len();
+    let security_keys = repo::count_security_keys(&db.pool, account_id).await?;
     let recovery_codes_left = repo::unused_recovery_codes(&db.pool, account_id).await?;
     Ok(Factors { totp, security_keys, recovery_codes_left })
 }
