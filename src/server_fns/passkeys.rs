@@ -41,9 +41,20 @@ pub(super) fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T,
 }
 
 #[cfg(feature = "ssr")]
-pub(super) async fn take<T: serde::de::DeserializeOwned>(cx: &Ctx, key: &str) -> Result<T, AppError> {
+async fn take<T: serde::de::DeserializeOwned>(cx: &Ctx, key: &str) -> Result<T, AppError> {
+    take_ceremony(cx, key, crate::error::ErrorKind::PasskeyExpired).await
+}
+
+/// The ceremony state waiting under `key`, taken out of the session (single use); `missing` when there is
+/// none (never started, already used, or another tab's).
+#[cfg(feature = "ssr")]
+pub(super) async fn take_ceremony<T: serde::de::DeserializeOwned>(
+    cx: &Ctx,
+    key: &str,
+    missing: crate::error::ErrorKind,
+) -> Result<T, AppError> {
     let pending: Option<T> = cx.session.remove(key).await.map_err(AppError::internal)?;
-    pending.ok_or_else(|| AppError::new(crate::error::ErrorKind::PasskeyExpired))
+    pending.ok_or_else(|| AppError::new(missing))
 }
 
 /// Starts a passwordless sign-up; returns the creation options for `navigator.credentials.create`.

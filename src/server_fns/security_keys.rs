@@ -21,11 +21,9 @@ mod keys {
     pub const USE: &str = "security_key_use";
 }
 
-/// The ceremony state `key` holds, taken out of the session.
 #[cfg(feature = "ssr")]
 async fn take<T: serde::de::DeserializeOwned>(cx: &Ctx, key: &str) -> Result<T, AppError> {
-    let pending: Option<T> = cx.session.remove(key).await.map_err(AppError::internal)?;
-    pending.ok_or_else(|| AppError::new(ErrorKind::SecurityKeyExpired))
+    super::passkeys::take_ceremony(cx, key, ErrorKind::SecurityKeyExpired).await
 }
 
 /// Starts adding a security key (needs a recent sign-in); returns options for `navigator.credentials.create`.

@@ -184,3 +184,25 @@ async fn a_user_verified_passkey_needs_no_second_step(backend: Backend) {
     assert!(security_state(&mut again).await.is_some());
 }
 both!(a_user_verified_passkey_needs_no_second_step, a_user_verified_passkey_needs_no_second_step);
+
+async fn an_expired_key_ceremony_is_refused(backend: Backend) {
+    use vestibule::core::mfa::{security_keys, MfaError};
+    let app = app(backend).await;
+    let email = "late@example.com";
+    verified_account(&app, email).await;
+    let mut b = password_browser(&app, email).await;
+    let mut key = Authenticator::new();
+    assert_eq!(add_key(&mut b, &mut key, "Key").await.status(), 200);
+    let id = vestibule::db::accounts::find_by_email(&app.state.db.pool, email).await.unwrap().unwrap().id;
+    let deps = app.state.deps();
+    let ttl = deps.settings.challenge_ttl_secs;
+    let (rcr, pending) = security_keys::start_use(&deps, &id, 1_000).await.unwrap().unwrap();
+    let answer = key.assert(&rcr, ORIGIN);
+    let meta = vestibule::core::audit::RequestMeta::default();
+    let late = security_keys::finish_use(&deps, pending, &answer, &meta, 1_000 + ttl + 1).await;
+    assert!(matches!(late, Err(MfaError::CeremonyExpired)), "{late:?}");
+    let (_, pending) = security_keys::start_use(&deps, &id, 1_000).await.unwrap().unwrap();
+    let in_time = security_keys::finish_use(&deps, pending, &answer, &meta, 1_000 + ttl).await;
+    assert!(!matches!(in_time, Err(MfaError::CeremonyExpired)), "{in_time:?}");
+}
+both!(an_expired_key_ceremony_is_refused, an_expired_key_ceremony_is_refused);

@@ -13,7 +13,7 @@ use webauthn_rs::prelude::{
 use super::{recovery, second_factor_key, MfaError};
 use crate::core::accounts::{Deps, Notice};
 use crate::core::audit::{self, Event, RequestMeta};
-use crate::core::passkeys::{clean_name, encode_credential_id};
+use crate::core::passkeys::{self, clean_name, encode_credential_id};
 use crate::core::throttle;
 use crate::db::accounts;
 use crate::db::mfa::{self as repo, SecurityKeyRow};
@@ -41,10 +41,7 @@ impl PendingKeyUse {
 }
 
 fn check_fresh(deps: &Deps<'_>, issued_at: i64, now: i64) -> Result<(), MfaError> {
-    if now - issued_at > deps.settings.challenge_ttl_secs || now < issued_at {
-        return Err(MfaError::CeremonyExpired);
-    }
-    Ok(())
+    passkeys::check_fresh(issued_at, deps.settings.challenge_ttl_secs, now).map_err(|_| MfaError::CeremonyExpired)
 }
 
 fn stored(row: &SecurityKeyRow) -> Result<SecurityKey, MfaError> {

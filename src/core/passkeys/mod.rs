@@ -60,8 +60,8 @@ pub fn encode_credential_id(id: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
 }
 
-/// A ceremony is good for `ttl` seconds after it started.
-fn check_fresh(issued_at: i64, ttl: i64, now: i64) -> Result<(), PasskeyError> {
+/// A WebAuthn ceremony (passkey or security key) is good for `ttl` seconds after it started.
+pub(crate) fn check_fresh(issued_at: i64, ttl: i64, now: i64) -> Result<(), PasskeyError> {
     if now < issued_at || now - issued_at > ttl {
         return Err(PasskeyError::Expired);
     }
