@@ -8,8 +8,12 @@ use leptos_router::{
 };
 
 use crate::i18n::t;
+use crate::types::EmailFlow;
 use crate::ui::layouts::PageLayout;
-use crate::ui::pages::auth::{AccountPage, LoginPage, SecondFactorPage, SecurityPage, SignupPage, VerifyEmailPage};
+use crate::ui::pages::auth::{
+    AccountPage, EmailCodePage, LoginPage, ResetPasswordPage, SecondFactorPage, SecurityPage, SignupPage,
+    VerifyEmailPage,
+};
 use crate::ui::pages::{dev_outbox::DevOutboxPage, home::HomePage, not_found::NotFoundPage};
 
 /// The document around every page. Runs on the server only.
@@ -53,6 +57,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/login/second-factor") view=SecondFactorPage ssr=SsrMode::Async />
+                    <Route path=path!("/login/email") view=|| view! { <EmailCodePage flow=EmailFlow::SignIn /> }
+                        ssr=SsrMode::Async />
+                    <Route path=path!("/recover") view=|| view! { <EmailCodePage flow=EmailFlow::Recover /> }
+                        ssr=SsrMode::Async />
+                    <Route path=path!("/recover/password") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/account/security") view=SecurityPage ssr=SsrMode::Async />

@@ -56,6 +56,11 @@ pub enum ErrorKind {
     SecurityKeyRejected,
     /// The security key is already registered.
     SecurityKeyDuplicate,
+    /// A sign-in or recovery link was opened in another browser than the one that asked: the code from the
+    /// same message is needed too.
+    CodeNeeded,
+    /// No recovery is under way in this browser (never started, finished, or older than its time limit).
+    RecoveryExpired,
 }
 
 impl ErrorKind {
@@ -87,6 +92,8 @@ impl ErrorKind {
             ErrorKind::SecurityKeyExpired => "error.security_key_expired",
             ErrorKind::SecurityKeyRejected => "error.security_key_rejected",
             ErrorKind::SecurityKeyDuplicate => "error.security_key_duplicate",
+            ErrorKind::CodeNeeded => "error.code_needed",
+            ErrorKind::RecoveryExpired => "error.recovery_expired",
         }
     }
 
@@ -111,6 +118,7 @@ impl ErrorKind {
             ErrorKind::MfaRequiredByPolicy | ErrorKind::AlreadySetUp | ErrorKind::SecurityKeyDuplicate => 409,
             ErrorKind::SecurityKeyExpired | ErrorKind::InvalidSecondFactorCode => 400,
             ErrorKind::SecurityKeyRejected => 401,
+            ErrorKind::CodeNeeded | ErrorKind::RecoveryExpired => 400,
         }
     }
 }
@@ -244,6 +252,8 @@ mod tests {
             ErrorKind::InvalidCode,
             ErrorKind::InvalidLink,
             ErrorKind::WrongBrowser,
+            ErrorKind::CodeNeeded,
+            ErrorKind::RecoveryExpired,
         ] {
             assert_ne!(t(kind.message_key()), kind.message_key());
         }

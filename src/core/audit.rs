@@ -45,6 +45,13 @@ pub enum Event {
     SecurityKeyRemoved,
     SecurityKeyRegistrationFailed,
     SecurityKeyCounterRegression,
+    /// A sign-in or recovery code and link were mailed (`detail.flow`).
+    EmailCodeSent,
+    /// A code was asked for an account that may not use the flow; a notice was mailed instead.
+    EmailCodeRefused,
+    EmailCodeFailed,
+    EmailCodeUsed,
+    PasswordReset,
 }
 
 impl Event {
@@ -78,8 +85,28 @@ impl Event {
             Event::SecurityKeyRemoved => "security_key_removed",
             Event::SecurityKeyRegistrationFailed => "security_key_registration_failed",
             Event::SecurityKeyCounterRegression => "security_key_counter_regression",
+            Event::EmailCodeSent => "email_code_sent",
+            Event::EmailCodeRefused => "email_code_refused",
+            Event::EmailCodeFailed => "email_code_failed",
+            Event::EmailCodeUsed => "email_code_used",
+            Event::PasswordReset => "password_reset",
         }
     }
+}
+
+/// The user agent as stored (long strings are cut).
+fn stored_user_agent(user_agent: &str) -> String {
+    user_agent.chars().take(512).collect()
+}
+
+/// Whether the account signed in before from this user agent ("a new browser" when not). Without a user
+/// agent every sign-in counts as new.
+pub async fn signed_in_before_with(db: &Db, account_id: &str, user_agent: Option<&str>) -> Result<bool, sqlx::Error> {
+    let Some(user_agent) = user_agent else {
+        return Ok(false);
+    };
+    repo::exists_with_user_agent(&db.pool, account_id, Event::SignInSucceeded.as_str(), &stored_user_agent(user_agent))
+        .await
 }
 
 /// Appends one event. Failure to write is an error for the caller: security events are not dropped.
@@ -97,7 +124,7 @@ pub async fn record(
         kind: event.as_str().to_string(),
         account_id: account_id.map(str::to_owned),
         ip: meta.ip.clone(),
-        user_agent: meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
+        user_agent: meta.user_agent.as_deref().map(stored_user_agent),
         operation_id: meta.operation_id.clone(),
         detail: (!detail.is_null()).then(|| detail.to_string()),
     };

@@ -9,3 +9,4 @@ pub mod passkeys;
 pub mod passwords;
 pub mod throttle;
 pub mod tokens;
+pub mod user_agent;

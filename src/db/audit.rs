@@ -44,6 +44,24 @@ pub async fn for_account<'e>(
         .await
 }
 
+/// Whether the account has an event of `kind` from `user_agent`.
+pub async fn exists_with_user_agent<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+    kind: &str,
+    user_agent: &str,
+) -> Result<bool, sqlx::Error> {
+    // COUNT(*) is a 64-bit integer on both backends (a bare `SELECT 1` is not)
+    let found: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE account_id = $1 AND kind = $2 AND user_agent = $3")
+            .bind(account_id)
+            .bind(kind)
+            .bind(user_agent)
+            .fetch_one(db)
+            .await?;
+    Ok(found > 0)
+}
+
 /// Every event of a kind, newest first (tests and, later, the admin views).
 pub async fn by_kind<'e>(db: impl AnyExecutor<'e>, kind: &str, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_events WHERE kind = $1 ORDER BY id DESC LIMIT $2"))

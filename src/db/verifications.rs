@@ -1,4 +1,6 @@
-//! The `email_verifications` table: one row per message with a code and a link.
+//! The `email_verifications` table: one row per message with a code and a link, for one flow
+//! (`purpose`: "verify_email", "sign_in" or "recover"); every lookup names the flow, so a message sent for
+//! one can never be used in another.
 
 use sqlx::{AnyExecutor, FromRow};
 
@@ -25,6 +27,7 @@ pub struct NewVerification<'a> {
     pub code_hash: &'a str,
     pub link_hash: &'a str,
     pub pending_password_hash: Option<&'a str>,
+    pub purpose: &'a str,
     pub code_expires_at: i64,
     pub link_expires_at: i64,
     pub now: i64,
@@ -33,7 +36,8 @@ pub struct NewVerification<'a> {
 pub async fn insert<'e>(db: impl AnyExecutor<'e>, v: &NewVerification<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO email_verifications (id, account_id, email, code_hash, link_hash, pending_password_hash, \
-         attempts, code_expires_at, link_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9)",
+         purpose, attempts, code_expires_at, link_expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10)",
     )
     .bind(v.id)
     .bind(v.account_id)
@@ -41,6 +45,7 @@ pub async fn insert<'e>(db: impl AnyExecutor<'e>, v: &NewVerification<'_>) -> Re
     .bind(v.code_hash)
     .bind(v.link_hash)
     .bind(v.pending_password_hash)
+    .bind(v.purpose)
     .bind(v.code_expires_at)
     .bind(v.link_expires_at)
     .bind(v.now)
@@ -49,7 +54,8 @@ pub async fn insert<'e>(db: impl AnyExecutor<'e>, v: &NewVerification<'_>) -> Re
     .map(|_| ())
 }
 
-/// Voids every unconsumed message of the account (a newer one was sent, or the address was verified).
+/// Voids every unconsumed message of the account, whatever its flow (the address was verified, the
+/// password was reset).
 pub async fn void_all<'e>(db: impl AnyExecutor<'e>, account_id: &str, now: i64) -> Result<u64, sqlx::Error> {
     sqlx::query("UPDATE email_verifications SET consumed_at = $2 WHERE account_id = $1 AND consumed_at IS NULL")
         .bind(account_id)
@@ -59,16 +65,52 @@ pub async fn void_all<'e>(db: impl AnyExecutor<'e>, account_id: &str, now: i64) 
         .map(|r| r.rows_affected())
 }
 
-/// The newest unconsumed message of the account, whatever its expiry.
+/// Voids the account's unconsumed messages of one flow (a newer one is being sent).
+pub async fn void_purpose<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+    purpose: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE email_verifications SET consumed_at = $3 \
+         WHERE account_id = $1 AND purpose = $2 AND consumed_at IS NULL",
+    )
+    .bind(account_id)
+    .bind(purpose)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+/// The newest unconsumed message of the account in a flow, whatever its expiry.
 pub async fn latest_open<'e>(
     db: impl AnyExecutor<'e>,
     account_id: &str,
+    purpose: &str,
 ) -> Result<Option<VerificationRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM email_verifications WHERE account_id = $1 AND consumed_at IS NULL \
+        "SELECT {COLUMNS} FROM email_verifications WHERE account_id = $1 AND purpose = $2 AND consumed_at IS NULL \
          ORDER BY created_at DESC, id DESC LIMIT 1"
     ))
     .bind(account_id)
+    .bind(purpose)
+    .fetch_optional(db)
+    .await
+}
+
+/// An unconsumed message of a flow by its id (the id a browser's session remembers).
+pub async fn find_open<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+    purpose: &str,
+) -> Result<Option<VerificationRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM email_verifications WHERE id = $1 AND purpose = $2 AND consumed_at IS NULL"
+    ))
+    .bind(id)
+    .bind(purpose)
     .fetch_optional(db)
     .await
 }
@@ -76,11 +118,15 @@ pub async fn latest_open<'e>(
 pub async fn find_open_by_link<'e>(
     db: impl AnyExecutor<'e>,
     link_hash: &str,
+    purpose: &str,
 ) -> Result<Option<VerificationRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM email_verifications WHERE link_hash = $1 AND consumed_at IS NULL"))
-        .bind(link_hash)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM email_verifications WHERE link_hash = $1 AND purpose = $2 AND consumed_at IS NULL"
+    ))
+    .bind(link_hash)
+    .bind(purpose)
+    .fetch_optional(db)
+    .await
 }
 
 /// Counts one code attempt atomically; returns the attempts made so far (including this one).

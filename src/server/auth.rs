@@ -13,10 +13,10 @@ use crate::core::passkeys::PasskeyError;
 use crate::core::passwords::hasher::HashError;
 use crate::error::{AppError, ErrorKind, Problem};
 use crate::i18n::t;
-use crate::server::mail::templates;
+use crate::server::mail::notices;
 use crate::server::sessions::ACCOUNT_ID_KEY;
 use crate::server::state::AppState;
-use crate::types::Flash;
+use crate::types::{EmailFlow, Flash};
 
 /// When the session signed in (Unix seconds): for step-up and `auth_time` later.
 pub const AUTH_TIME_KEY: &str = "auth_time";
@@ -37,6 +37,14 @@ pub const MFA_SETUP_KEY: &str = "mfa_setup_required";
 pub const NEW_RECOVERY_CODES_KEY: &str = "new_recovery_codes";
 /// How long the second-factor step may take after the first factor.
 pub const SECOND_FACTOR_TTL_SECS: i64 = 10 * 60;
+/// The emailed sign-in code this browser waits for (`PendingEmailCode`).
+pub const EMAIL_SIGN_IN_KEY: &str = "email_sign_in";
+/// The emailed recovery code this browser waits for (`PendingEmailCode`).
+pub const RECOVERY_KEY: &str = "recovery";
+/// A recovery that passed its checks: this browser may set a new password (`ResetGrant`).
+pub const RESET_GRANT_KEY: &str = "reset_grant";
+/// How long a passed recovery waits for its new password.
+pub const RESET_GRANT_TTL_SECS: i64 = 15 * 60;
 
 /// A first factor waiting for its second (kept in the server-side session).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -45,7 +53,46 @@ pub struct PendingSecondFactor {
     /// The first factor's `amr` values.
     pub methods: Vec<String>,
     pub started_at: i64,
+    /// A password reset, not a sign-in, waits for the second factor: passing it leads to the new password.
+    #[serde(default)]
+    pub for_reset: bool,
 }
+
+/// A code mailed for an `EmailFlow` to this browser: the address (to show) and the message it may complete.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PendingEmailCode {
+    pub email: String,
+    pub row_id: String,
+}
+
+/// A recovery that proved the address, and the second factor when the account has one.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ResetGrant {
+    pub account_id: String,
+    /// What the recovery proved (`amr`): the emailed code, and the second factor's methods.
+    pub methods: Vec<String>,
+    pub granted_at: i64,
+}
+
+/// The session key of a flow's pending code.
+pub fn email_code_key(flow: EmailFlow) -> &'static str {
+    match flow {
+        EmailFlow::SignIn => EMAIL_SIGN_IN_KEY,
+        EmailFlow::Recover => RECOVERY_KEY,
+    }
+}
+
+/// Everything a sign-in or half sign-in of an earlier visit may have left in this browser's session.
+const FLOW_KEYS: [&str; 8] = [
+    PENDING_EMAIL_KEY,
+    VERIFICATION_ROW_KEY,
+    SECOND_FACTOR_KEY,
+    MFA_SETUP_KEY,
+    NEW_RECOVERY_CODES_KEY,
+    EMAIL_SIGN_IN_KEY,
+    RECOVERY_KEY,
+    RESET_GRANT_KEY,
+];
 
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -91,70 +138,21 @@ pub fn is_plain_form_post(parts: &Parts) -> bool {
 
 /// Sends the mail a flow asked for. A failure is the user's "try again", never silently lost.
 pub async fn send_notice(state: &AppState, notice: Notice) -> Result<(), AppError> {
-    let public_url = state.accounts.public_url.as_str();
-    let mail = match &notice {
-        Notice::VerifyEmail { to, code, link } => {
-            let to = to.parse().map_err(AppError::internal)?;
-            templates::verify_email(to, code, link, public_url)
-        }
-        Notice::SignUpAttempted { to } => {
-            let to = to.parse().map_err(AppError::internal)?;
-            templates::signup_attempted(to, public_url)
-        }
-        Notice::PasskeyAdded { to, name } => {
-            let body = t("mail.passkey_added.body").replace("{name}", name);
-            templates::security_notice(
-                to.parse().map_err(AppError::internal)?,
-                t("mail.passkey_added.subject"),
-                &body,
-                now(),
-                public_url,
-            )
-        }
-        Notice::PasskeyRemoved { to, name } => {
-            let body = t("mail.passkey_removed.body").replace("{name}", name);
-            templates::security_notice(
-                to.parse().map_err(AppError::internal)?,
-                t("mail.passkey_removed.subject"),
-                &body,
-                now(),
-                public_url,
-            )
-        }
-        Notice::PasswordRemoved { to } => templates::security_notice(
-            to.parse().map_err(AppError::internal)?,
-            t("mail.password_removed.subject"),
-            t("mail.password_removed.body"),
-            now(),
-            public_url,
-        ),
-        Notice::FactorAdded { to, factor } => {
-            let (subject, body) = match *factor {
-                "security_key" => (t("mail.security_key_added.subject"), t("mail.security_key_added.body")),
-                _ => (t("mail.totp_added.subject"), t("mail.totp_added.body")),
-            };
-            templates::security_notice(to.parse().map_err(AppError::internal)?, subject, body, now(), public_url)
-        }
-        Notice::FactorRemoved { to, factor } => {
-            let (subject, body) = match *factor {
-                "security_key" => (t("mail.security_key_removed.subject"), t("mail.security_key_removed.body")),
-                _ => (t("mail.totp_removed.subject"), t("mail.totp_removed.body")),
-            };
-            templates::security_notice(to.parse().map_err(AppError::internal)?, subject, body, now(), public_url)
-        }
-        Notice::RecoveryCodesReplaced { to } => templates::security_notice(
-            to.parse().map_err(AppError::internal)?,
-            t("mail.recovery_codes_replaced.subject"),
-            t("mail.recovery_codes_replaced.body"),
-            now(),
-            public_url,
-        ),
-    }
-    .map_err(AppError::internal)?;
+    let mail = notices::render(&notice, &state.accounts.public_url, now()).map_err(AppError::internal)?;
     state.mailer.send(mail).await.map_err(|e| {
         tracing::error!(error = %e, "mail not sent");
         AppError::new(ErrorKind::Unavailable)
     })
+}
+
+/// Tells the owner about something that already happened (a sign-in, a reset). Sending can fail after the
+/// change is done; the person must not be told the change failed, so the failure goes to the log (at
+/// error level, under the request's operation id) instead of being lost.
+pub async fn notify(state: &AppState, notice: Notice) {
+    let kind = format!("{notice:?}");
+    if send_notice(state, notice).await.is_err() {
+        tracing::error!(notice = %kind, "security notice not sent");
+    }
 }
 
 /// Marks the session signed in by `methods`, under a new id (the pre-sign-in id stops working). Sign-in
@@ -165,7 +163,7 @@ pub async fn sign_in(session: &Session, account_id: &str, methods: &[String]) ->
     session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
     session.insert(AUTH_METHODS_KEY, methods).await.map_err(AppError::internal)?;
     // nothing of an earlier sign-in in this browser carries over (another account's new recovery codes!)
-    for stale in [PENDING_EMAIL_KEY, VERIFICATION_ROW_KEY, SECOND_FACTOR_KEY, MFA_SETUP_KEY, NEW_RECOVERY_CODES_KEY] {
+    for stale in FLOW_KEYS {
         let _ = session.remove_value(stale).await;
     }
     Ok(())
@@ -188,17 +186,13 @@ pub async fn after_first_factor(
     }
     let factors = crate::core::mfa::factors(&state.db, account_id).await?;
     if factors.required_at_sign_in() {
-        // a new id here too: the half-signed-in state is a privilege change
-        session.cycle_id().await.map_err(AppError::internal)?;
-        let pending =
-            PendingSecondFactor { account_id: account_id.to_string(), methods: methods.to_vec(), started_at: now() };
-        session.insert(SECOND_FACTOR_KEY, pending).await.map_err(AppError::internal)?;
-        // whoever was signed in before in this browser is not any more: half signed in means signed out
-        let stale = [ACCOUNT_ID_KEY, AUTH_TIME_KEY, AUTH_METHODS_KEY, MFA_SETUP_KEY, NEW_RECOVERY_CODES_KEY];
-        for stale in stale.into_iter().chain([PENDING_EMAIL_KEY, VERIFICATION_ROW_KEY]) {
-            let _ = session.remove_value(stale).await;
-        }
-        return Ok("/login/second-factor".into());
+        let pending = PendingSecondFactor {
+            account_id: account_id.to_string(),
+            methods: methods.to_vec(),
+            started_at: now(),
+            for_reset: false,
+        };
+        return start_second_factor(session, pending).await;
     }
     sign_in(session, account_id, methods).await?;
     let policy_required = state.config.mfa.policy == crate::server::config::MfaPolicy::Required;
@@ -209,6 +203,52 @@ pub async fn after_first_factor(
     Ok("/account".into())
 }
 
+/// Holds the session half signed in until the second factor passes; returns the second-factor page.
+async fn start_second_factor(session: &Session, pending: PendingSecondFactor) -> Result<String, AppError> {
+    // a new id here too: the half-signed-in state is a privilege change
+    session.cycle_id().await.map_err(AppError::internal)?;
+    // whoever was signed in before in this browser is not any more: half signed in means signed out
+    for stale in [ACCOUNT_ID_KEY, AUTH_TIME_KEY, AUTH_METHODS_KEY].into_iter().chain(FLOW_KEYS) {
+        let _ = session.remove_value(stale).await;
+    }
+    session.insert(SECOND_FACTOR_KEY, pending).await.map_err(AppError::internal)?;
+    Ok("/login/second-factor".into())
+}
+
+/// Where a recovery goes once the emailed code proved the address: through the second factor when the
+/// account has one (password reset never bypasses MFA), then to choosing the new password.
+pub async fn after_recovery_code(
+    state: &AppState,
+    session: &Session,
+    account_id: &str,
+    methods: &[String],
+) -> Result<String, AppError> {
+    let factors = crate::core::mfa::factors(&state.db, account_id).await?;
+    if factors.required_at_sign_in() {
+        let pending = PendingSecondFactor {
+            account_id: account_id.to_string(),
+            methods: methods.to_vec(),
+            started_at: now(),
+            for_reset: true,
+        };
+        return start_second_factor(session, pending).await;
+    }
+    grant_reset(session, account_id, methods.to_vec()).await
+}
+
+async fn grant_reset(session: &Session, account_id: &str, methods: Vec<String>) -> Result<String, AppError> {
+    let _ = session.remove_value(RECOVERY_KEY).await;
+    let grant = ResetGrant { account_id: account_id.to_string(), methods, granted_at: now() };
+    session.insert(RESET_GRANT_KEY, grant).await.map_err(AppError::internal)?;
+    Ok("/recover/password".into())
+}
+
+/// The recovery waiting for its new password, if it has not expired.
+pub async fn reset_grant(session: &Session) -> Option<ResetGrant> {
+    let grant = session.get::<ResetGrant>(RESET_GRANT_KEY).await.ok().flatten()?;
+    (now() - grant.granted_at <= RESET_GRANT_TTL_SECS).then_some(grant)
+}
+
 /// The sign-in waiting for its second factor, if it has not expired.
 pub async fn pending_second_factor(session: &Session) -> Option<PendingSecondFactor> {
     let pending = session.get::<PendingSecondFactor>(SECOND_FACTOR_KEY).await.ok().flatten()?;
@@ -216,15 +256,19 @@ pub async fn pending_second_factor(session: &Session) -> Option<PendingSecondFac
 }
 
 /// Completes the second-factor step: signed in with both factors' methods (`sign_in` drops the pending
-/// step).
+/// step), and `Ok(None)`; or, for a password reset, `Ok(Some(page))` of the new password.
 pub async fn finish_second_factor(
     session: &Session,
     pending: PendingSecondFactor,
     method: &str,
-) -> Result<(), AppError> {
+) -> Result<Option<String>, AppError> {
     let mut methods = pending.methods;
     methods.extend([method.to_string(), "mfa".to_string()]);
-    sign_in(session, &pending.account_id, &methods).await
+    if pending.for_reset {
+        let _ = session.remove_value(SECOND_FACTOR_KEY).await;
+        return grant_reset(session, &pending.account_id, methods).await.map(Some);
+    }
+    sign_in(session, &pending.account_id, &methods).await.map(|()| None)
 }
 
 /// A signed-in user confirmed it is them (step-up) with `proved`: the id rotates, the sign-in time
@@ -321,6 +365,8 @@ impl From<AccountError> for AppError {
             AccountError::InvalidCode => AppError::new(ErrorKind::InvalidCode),
             AccountError::InvalidLink => AppError::new(ErrorKind::InvalidLink),
             AccountError::WrongBrowser => AppError::new(ErrorKind::WrongBrowser),
+            AccountError::CodeNeeded => AppError::new(ErrorKind::CodeNeeded),
+            AccountError::EmailSignInOff => AppError::new(ErrorKind::NotFound),
             AccountError::Hash(HashError::Busy) => AppError::unavailable("password hashing busy"),
             AccountError::Hash(e) => AppError::internal(e),
             AccountError::Db(e) => AppError::from(e),

@@ -70,11 +70,18 @@ pub struct AccountsConfig {
     /// Sensitive changes (adding or removing a way to sign in) need a sign-in at most this old; otherwise
     /// the user confirms it is them first (step-up).
     pub recent_sign_in_secs: i64,
+    /// Who may sign in with an emailed code or link: `all`, `passwordless` (accounts without a password)
+    /// or `off`. Recovery by email works regardless.
+    pub email_sign_in: crate::core::accounts::EmailSignIn,
 }
 
 impl Default for AccountsConfig {
     fn default() -> Self {
-        Self { require_verified_email: true, recent_sign_in_secs: 10 * 60 }
+        Self {
+            require_verified_email: true,
+            recent_sign_in_secs: 10 * 60,
+            email_sign_in: crate::core::accounts::EmailSignIn::All,
+        }
     }
 }
 
@@ -183,11 +190,14 @@ pub struct LimitsConfig {
     pub body_bytes: usize,
     /// A request still running after this long is answered with 408.
     pub request_timeout_secs: u64,
+    /// Sign-in and recovery messages one client IP may have mailed per day before each further one waits
+    /// (a minute, doubling up to an hour).
+    pub mail_per_ip_per_day: i64,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        Self { body_bytes: 64 * 1024, request_timeout_secs: 30 }
+        Self { body_bytes: 64 * 1024, request_timeout_secs: 30, mail_per_ip_per_day: 20 }
     }
 }
 
@@ -337,6 +347,12 @@ impl RawConfig {
             problems.push(format!(
                 "limits.request_timeout_secs = {} must be between 1 and 600",
                 self.limits.request_timeout_secs
+            ));
+        }
+        if !(0..=1_000_000).contains(&self.limits.mail_per_ip_per_day) {
+            problems.push(format!(
+                "limits.mail_per_ip_per_day = {} must be between 0 and 1000000",
+                self.limits.mail_per_ip_per_day
             ));
         }
         if let Some(smtp) = &self.smtp {

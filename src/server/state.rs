@@ -49,6 +49,8 @@ impl AppState {
             require_verified_email: config.accounts.require_verified_email,
             challenge_ttl_secs: config.webauthn.challenge_ttl_secs,
             mfa_issuer: config.mfa.issuer.clone().unwrap_or_else(|| config.webauthn.rp_name.clone()),
+            email_sign_in: config.accounts.email_sign_in,
+            mail_per_ip_per_day: config.limits.mail_per_ip_per_day,
             ..Settings::default()
         });
         let webauthn = Arc::new(webauthn);

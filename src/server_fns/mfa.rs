@@ -32,6 +32,7 @@ pub async fn load_second_factor_page() -> Result<Option<SecondFactorPageState>, 
         totp: factors.totp,
         security_key: factors.security_keys > 0,
         recovery_codes: factors.recovery_codes_left > 0,
+        for_reset: pending.for_reset,
         flash: take_flash(&cx.session).await,
     }))
 }
@@ -48,10 +49,10 @@ pub async fn sign_in_with_totp(code: String) -> Result<(), AppError> {
         let email = email_of(&cx, &pending.account_id).await?;
         crate::core::mfa::totp::verify(&cx.state.deps(), &pending.account_id, &email, &code, &cx.meta(), now()).await?;
         let account_id = pending.account_id.clone();
-        finish_second_factor(&cx.session, pending, "otp").await?;
+        let next = finish_second_factor(&cx.session, pending, "otp").await?;
         let detail = serde_json::json!({"method": "totp"});
         record(&cx.state.db, Event::SecondFactorPassed, Some(&account_id), &cx.meta(), detail, now()).await?;
-        Ok("/account".to_string())
+        Ok(next.unwrap_or_else(|| "/account".to_string()))
     }
     .await;
     cx.finish(result, Flash { form: "second-factor-totp".into(), ..Flash::default() }).await
@@ -69,10 +70,10 @@ pub async fn sign_in_with_recovery_code(code: String) -> Result<(), AppError> {
             pending_second_factor(&cx.session).await.ok_or_else(|| AppError::new(ErrorKind::SignInRequired))?;
         let account_id = pending.account_id.clone();
         crate::core::mfa::recovery::redeem(&cx.state.deps(), &account_id, &code, &cx.meta(), now()).await?;
-        finish_second_factor(&cx.session, pending, "otp").await?;
+        let next = finish_second_factor(&cx.session, pending, "otp").await?;
         let detail = serde_json::json!({"method": "recovery_code"});
         record(&cx.state.db, Event::SecondFactorPassed, Some(&account_id), &cx.meta(), detail, now()).await?;
-        Ok("/account/security?recovery_used=1".to_string())
+        Ok(next.unwrap_or_else(|| "/account/security?recovery_used=1".to_string()))
     }
     .await;
     cx.finish(result, Flash { form: "second-factor-recovery".into(), ..Flash::default() }).await

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod dev;
+pub mod email_codes;
 pub mod mfa;
 pub mod passkeys;
 pub mod security_keys;

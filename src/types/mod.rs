@@ -105,5 +105,55 @@ pub struct SecondFactorPageState {
     pub totp: bool,
     pub security_key: bool,
     pub recovery_codes: bool,
+    /// A password reset, not a sign-in, waits for the second factor.
+    pub for_reset: bool,
+    pub flash: Option<Flash>,
+}
+
+/// The flows that email a code and a link: signing in (`/login/email`) and recovering the account
+/// (`/recover`, which ends in a new password).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailFlow {
+    #[default]
+    SignIn,
+    Recover,
+}
+
+impl EmailFlow {
+    /// The page of the flow (and of its links).
+    pub fn path(self) -> &'static str {
+        match self {
+            EmailFlow::SignIn => "/login/email",
+            EmailFlow::Recover => "/recover",
+        }
+    }
+
+    /// The `purpose` of its messages in the database and the name in forms.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailFlow::SignIn => "sign_in",
+            EmailFlow::Recover => "recover",
+        }
+    }
+}
+
+/// What /login/email and /recover need to render.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailCodePageState {
+    /// `false` when the configuration turned sign-in by email off.
+    pub enabled: bool,
+    /// A code was sent (or, for an unknown address, seemed to be): the page asks for it.
+    pub pending_email: Option<String>,
+    /// Opened from a link in another browser than the one that asked: the code from the message is needed
+    /// too.
+    pub link_needs_code: bool,
+    pub flash: Option<Flash>,
+}
+
+/// What /recover/password needs to render.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetPageState {
+    pub email: String,
     pub flash: Option<Flash>,
 }

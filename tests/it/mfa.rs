@@ -445,9 +445,17 @@ const SIGN_IN_FLOW_FNS: &[&str] = &[
     "/api/mfa/sign-in-recovery",
     "/api/mfa/key-sign-in-start",
     "/api/mfa/key-sign-in-finish",
+    "/api/auth/email-code-send",
+    "/api/auth/email-code-verify",
+    "/api/auth/email-code-link",
+    "/api/auth/email-code-restart",
+    "/api/auth/reset-password",
 ];
 /// Public loaders of the signed-out pages: posted, they answer 200 but must show nothing of the account.
-const PUBLIC_LOADERS: &[&str] = &["/api/auth/flash", "/api/auth/verify-state", "/api/mfa/second-factor-state"];
+const PUBLIC_LOADERS: &[&str] =
+    &["/api/auth/flash", "/api/auth/verify-state", "/api/mfa/second-factor-state", "/api/auth/email-code-state"];
+/// Loaders that answer `null` unless this browser is in their flow.
+const NULL_OUTSIDE_THEIR_FLOW: &[&str] = &["/api/auth/reset-state"];
 /// Loaders of the account pages: `null` while nobody is signed in (the page then offers signing in).
 const NULL_WHEN_SIGNED_OUT: &[&str] = &["/api/auth/me", "/api/account/security"];
 // Everything else, /api/dev/outbox included (dev mode is off here, so it answers 404), must refuse.
@@ -463,7 +471,9 @@ async fn a_session_with_only_the_password_reaches_nothing_of_the_account(backend
     fns.dedup();
     let paths: HashSet<&str> = fns.iter().map(|(p, _)| *p).collect();
     // the lists name real functions (a renamed one must not silently drop out of the check)
-    for listed in SIGN_IN_FLOW_FNS.iter().chain(PUBLIC_LOADERS).chain(NULL_WHEN_SIGNED_OUT) {
+    for listed in
+        SIGN_IN_FLOW_FNS.iter().chain(PUBLIC_LOADERS).chain(NULL_WHEN_SIGNED_OUT).chain(NULL_OUTSIDE_THEIR_FLOW)
+    {
         assert!(paths.contains(listed), "{listed} is not a server function any more");
     }
 
@@ -481,6 +491,7 @@ async fn a_session_with_only_the_password_reaches_nothing_of_the_account(backend
         ("token", "x"),
         ("credential", "{}"),
         ("conditional", "false"),
+        ("flow", "sign_in"),
     ];
     let mut refused = 0;
     for (path, method) in &fns {
@@ -495,7 +506,7 @@ async fn a_session_with_only_the_password_reaches_nothing_of_the_account(backend
             assert!(!body.contains(email), "{path} with {} fields showed the account: {body}", form.len());
             if PUBLIC_LOADERS.contains(path) {
                 assert_eq!(status, 200, "{path}: {body}");
-            } else if NULL_WHEN_SIGNED_OUT.contains(path) {
+            } else if NULL_WHEN_SIGNED_OUT.contains(path) || NULL_OUTSIDE_THEIR_FLOW.contains(path) {
                 assert_eq!((status, body.as_str()), (200, "null"), "{path}");
             } else {
                 let kind =

@@ -2,9 +2,16 @@
 //! dependencies, the request's origin and `now`, and returns an outcome plus the mail to send; the web
 //! layer renders and sends that mail and maps errors to messages.
 
+mod email_codes;
 mod login;
+mod recovery;
 mod signup;
 mod verify;
+
+pub use email_codes::{
+    link_needs_code, mail_not_sent, redeem_code, redeem_link, request, EmailSignIn, Redeemed, Requested,
+};
+pub use recovery::reset_password;
 
 pub use login::{login, LoginInput, LoginOutcome};
 pub use signup::{signup, SignupInput};
@@ -15,6 +22,7 @@ use crate::core::passwords::hasher::{HashError, Hasher};
 use crate::core::passwords::policy::PasswordProblem;
 use crate::core::tokens::TokenKey;
 use crate::db::Db;
+use crate::types::EmailFlow;
 
 /// What the flows need. Cheap references; built per request from the app state.
 pub struct Deps<'a> {
@@ -42,6 +50,10 @@ pub struct Settings {
     pub challenge_ttl_secs: i64,
     /// The name authenticator apps show beside the account (otpauth issuer).
     pub mfa_issuer: String,
+    /// Which accounts may sign in with an emailed code or link.
+    pub email_sign_in: EmailSignIn,
+    /// Codes and links one client IP may have mailed per day before each further one waits.
+    pub mail_per_ip_per_day: i64,
 }
 
 impl Default for Settings {
@@ -55,6 +67,8 @@ impl Default for Settings {
             resend_cooldown_secs: 60,
             challenge_ttl_secs: 300,
             mfa_issuer: "Vestibule".into(),
+            email_sign_in: EmailSignIn::All,
+            mail_per_ip_per_day: 20,
         }
     }
 }
@@ -78,6 +92,16 @@ pub enum Notice {
     FactorRemoved { to: String, factor: &'static str },
     /// A new set of recovery codes replaced the old one.
     RecoveryCodesReplaced { to: String },
+    /// A code and a link to sign in or to recover the account.
+    EmailCode { to: String, flow: EmailFlow, code: String, link: String },
+    /// Someone asked for a code for `to`, which has no account.
+    NoAccount { to: String, flow: EmailFlow },
+    /// Someone asked for a code for `to`, whose account cannot use the flow (see `email_codes::may_use`).
+    EmailCodeRefused { to: String, flow: EmailFlow },
+    /// The account signed in by email from a browser it never used before; `from` describes it.
+    EmailSignInNewBrowser { to: String, from: String },
+    /// The password was reset by recovery; every session ended.
+    PasswordReset { to: String, from: String },
 }
 
 impl std::fmt::Debug for Notice {
@@ -91,6 +115,11 @@ impl std::fmt::Debug for Notice {
             Notice::FactorAdded { factor, .. } => write!(f, "Notice::FactorAdded({factor})"),
             Notice::FactorRemoved { factor, .. } => write!(f, "Notice::FactorRemoved({factor})"),
             Notice::RecoveryCodesReplaced { .. } => f.write_str("Notice::RecoveryCodesReplaced(..)"),
+            Notice::EmailCode { flow, .. } => write!(f, "Notice::EmailCode({flow:?}, ..)"),
+            Notice::NoAccount { flow, .. } => write!(f, "Notice::NoAccount({flow:?}, ..)"),
+            Notice::EmailCodeRefused { flow, .. } => write!(f, "Notice::EmailCodeRefused({flow:?}, ..)"),
+            Notice::EmailSignInNewBrowser { .. } => f.write_str("Notice::EmailSignInNewBrowser(..)"),
+            Notice::PasswordReset { .. } => f.write_str("Notice::PasswordReset(..)"),
         }
     }
 }
@@ -117,6 +146,11 @@ pub enum AccountError {
     WrongBrowser,
     #[error("wait {0} s before asking for another message")]
     ResendCooldown(i64),
+    /// A link opened in another browser than the one that asked for it: the message's code is needed too.
+    #[error("the code from the message is needed with this link")]
+    CodeNeeded,
+    #[error("sign-in by email is turned off")]
+    EmailSignInOff,
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error(transparent)]

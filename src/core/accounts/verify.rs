@@ -10,6 +10,9 @@ use crate::core::tokens::{self, hashes_equal};
 use crate::db::verifications::{self, NewVerification, VerificationRow};
 use crate::db::{accounts, sessions};
 
+/// The `purpose` of verification messages.
+const VERIFY_EMAIL: &str = "verify_email";
+
 /// A completed verification.
 #[derive(Debug)]
 pub struct Verified {
@@ -28,12 +31,34 @@ pub(crate) async fn issue(
     now: i64,
     rng: &mut impl CryptoRng,
 ) -> Result<(Notice, String), AccountError> {
+    let issued = issue_message(deps, account_id, email, VERIFY_EMAIL, pending_password_hash, now, rng).await?;
+    let link = format!("{}/verify-email?token={}", deps.settings.public_url.trim_end_matches('/'), issued.link_token);
+    Ok((Notice::VerifyEmail { to: email.to_string(), code: issued.code, link }, issued.id))
+}
+
+/// A message's secrets, before they are mailed; only their hashes are stored.
+pub(super) struct Issued {
+    pub id: String,
+    pub code: String,
+    pub link_token: String,
+}
+
+/// Stores a new message of a flow (`purpose`) for the account, voiding the flow's older ones.
+pub(super) async fn issue_message(
+    deps: &Deps<'_>,
+    account_id: &str,
+    email: &str,
+    purpose: &str,
+    pending_password_hash: Option<&str>,
+    now: i64,
+    rng: &mut impl CryptoRng,
+) -> Result<Issued, AccountError> {
     let id = uuid::Uuid::new_v4().to_string();
     let code = tokens::new_code(rng);
     let link_token = tokens::new_link_token(rng);
     let s = deps.settings;
     let mut tx = deps.db.pool.begin().await?;
-    verifications::void_all(&mut *tx, account_id, now).await?;
+    verifications::void_purpose(&mut *tx, account_id, purpose, now).await?;
     let row = NewVerification {
         id: &id,
         account_id,
@@ -41,14 +66,34 @@ pub(crate) async fn issue(
         code_hash: &deps.key.code_hash(&id, &code),
         link_hash: &deps.key.link_hash(&link_token),
         pending_password_hash,
+        purpose,
         code_expires_at: now + s.code_ttl_secs,
         link_expires_at: now + s.link_ttl_secs,
         now,
     };
     verifications::insert(&mut *tx, &row).await?;
     tx.commit().await?;
-    let link = format!("{}/verify-email?token={link_token}", s.public_url.trim_end_matches('/'));
-    Ok((Notice::VerifyEmail { to: email.to_string(), code, link }, id))
+    Ok(Issued { id, code, link_token })
+}
+
+/// Checks a typed code against a message: counts the attempt first (atomically), accepts only while the
+/// code is fresh and within `max_code_attempts`, and uses the message up when its attempts are spent.
+pub(super) async fn code_matches(
+    deps: &Deps<'_>,
+    row: &VerificationRow,
+    code: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let attempts = verifications::count_attempt(&deps.db.pool, &row.id).await?;
+    let fresh = now <= row.code_expires_at && attempts <= deps.settings.max_code_attempts;
+    if fresh && hashes_equal(&deps.key.code_hash(&row.id, &code), &row.code_hash) {
+        return Ok(true);
+    }
+    if attempts >= deps.settings.max_code_attempts {
+        verifications::consume(&deps.db.pool, &row.id, now).await?; // spent: a new message is needed
+    }
+    Ok(false)
 }
 
 /// Sends a fresh message for an unverified address (at most one per cooldown per address, whether or not it
@@ -73,7 +118,7 @@ pub async fn resend(
     if account.email_verified_at.is_some() {
         return Ok(None);
     }
-    let latest = verifications::latest_open(&deps.db.pool, &account.id).await?;
+    let latest = verifications::latest_open(&deps.db.pool, &account.id, VERIFY_EMAIL).await?;
     let pending = latest.filter(|row| Some(row.id.as_str()) == session_row).and_then(|row| row.pending_password_hash);
     let issued = issue(deps, &account.id, &email, pending.as_deref(), now, rng).await?;
     audit::record(deps.db, Event::VerificationSent, Some(&account.id), meta, json!({"resend": true}), now).await?;
@@ -94,19 +139,13 @@ pub async fn verify_code(
     now: i64,
 ) -> Result<Verified, AccountError> {
     let email = normalize_email(email).map_err(|_| AccountError::InvalidCode)?;
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let Some(account) = accounts::find_by_email(&deps.db.pool, &email).await? else {
         return Err(AccountError::InvalidCode);
     };
-    let Some(row) = verifications::latest_open(&deps.db.pool, &account.id).await? else {
+    let Some(row) = verifications::latest_open(&deps.db.pool, &account.id, VERIFY_EMAIL).await? else {
         return Err(AccountError::InvalidCode);
     };
-    let attempts = verifications::count_attempt(&deps.db.pool, &row.id).await?;
-    let fresh = now <= row.code_expires_at && attempts <= deps.settings.max_code_attempts;
-    if !fresh || !hashes_equal(&deps.key.code_hash(&row.id, &code), &row.code_hash) {
-        if attempts >= deps.settings.max_code_attempts {
-            verifications::consume(&deps.db.pool, &row.id, now).await?; // spent: a new message is needed
-        }
+    if !code_matches(deps, &row, code, now).await? {
         audit::record(deps.db, Event::VerificationFailed, Some(&account.id), meta, json!({"by": "code"}), now).await?;
         return Err(AccountError::InvalidCode);
     }
@@ -122,7 +161,8 @@ pub async fn verify_link(
     meta: &RequestMeta,
     now: i64,
 ) -> Result<Verified, AccountError> {
-    let Some(row) = verifications::find_open_by_link(&deps.db.pool, &deps.key.link_hash(token)).await? else {
+    let Some(row) = verifications::find_open_by_link(&deps.db.pool, &deps.key.link_hash(token), VERIFY_EMAIL).await?
+    else {
         return Err(AccountError::InvalidLink);
     };
     if now > row.link_expires_at {

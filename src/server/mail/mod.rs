@@ -1,6 +1,7 @@
 //! Outgoing mail: SMTP through lettre when `[smtp]` is configured, otherwise the outbox, which writes each
 //! message as an .eml file under `<data_dir>/outbox` (listed at `/dev/outbox` in dev mode).
 
+pub mod notices;
 mod outbox;
 pub mod templates;
 

@@ -84,11 +84,25 @@ struct VerifyText<'a> {
     public_url: &'a str,
 }
 
-/// The code and the link that confirm an address.
-pub fn verify_email(to: Mailbox, code: &str, link: &str, public_url: &str) -> Result<OutgoingMail, MailError> {
-    let subject = t("mail.verify.subject");
-    let (intro, link_intro) = (t("mail.verify.intro"), t("mail.verify.link_intro"));
-    let (expiry, ignore, footer) = (t("mail.verify.expiry"), t("mail.verify.ignore"), t("mail.footer"));
+/// The words around a code and a link: which flow they are for and what to do.
+pub struct CodeTexts {
+    pub subject: &'static str,
+    pub intro: &'static str,
+    pub link_intro: &'static str,
+    pub expiry: &'static str,
+    pub ignore: &'static str,
+}
+
+/// A code and a link: confirming an address, signing in, recovering the account.
+pub fn code_message(
+    to: Mailbox,
+    texts: &CodeTexts,
+    code: &str,
+    link: &str,
+    public_url: &str,
+) -> Result<OutgoingMail, MailError> {
+    let CodeTexts { subject, intro, link_intro, expiry, ignore } = *texts;
+    let footer = t("mail.footer");
     Ok(OutgoingMail {
         to,
         subject: subject.to_string(),
@@ -97,6 +111,7 @@ pub fn verify_email(to: Mailbox, code: &str, link: &str, public_url: &str) -> Re
     })
 }
 
+/// The info message's template (first written for repeated sign-ups, hence the file name).
 #[derive(Template)]
 #[template(path = "mail/signup_attempted.html")]
 struct AttemptHtml<'a> {
@@ -119,11 +134,18 @@ struct AttemptText<'a> {
     public_url: &'a str,
 }
 
-/// Told to the owner of an address when someone tries to sign up with it again.
-pub fn signup_attempted(to: Mailbox, public_url: &str) -> Result<OutgoingMail, MailError> {
-    let subject = t("mail.attempt.subject");
-    let (body, advice, footer) = (t("mail.attempt.body"), t("mail.attempt.advice"), t("mail.footer"));
-    let login_link = format!("{}/login", public_url.trim_end_matches('/'));
+/// Something someone asked for with this address, and what to do about it (`path`: the page the advice
+/// links to). E.g. a sign-up with an address that already has an account.
+pub fn info_message(
+    to: Mailbox,
+    subject: &str,
+    body: &str,
+    advice: &str,
+    path: &str,
+    public_url: &str,
+) -> Result<OutgoingMail, MailError> {
+    let footer = t("mail.footer");
+    let login_link = format!("{}{path}", public_url.trim_end_matches('/'));
     let login_link = login_link.as_str();
     Ok(OutgoingMail {
         to,

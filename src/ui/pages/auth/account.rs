@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
 
 use crate::i18n::t;
 use crate::server_fns::auth::{current_account, LogOut};
@@ -11,6 +12,8 @@ use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card};
 pub fn AccountPage() -> impl IntoView {
     let account = Resource::new_blocking(|| (), |_| current_account());
     let log_out = ServerAction::<LogOut>::new();
+    let query = use_query_map();
+    let password_reset = move || query.read().get("password_reset").is_some();
     view! {
         <Title text=t("account.title") />
         <Suspense>
@@ -18,6 +21,9 @@ pub fn AccountPage() -> impl IntoView {
                 match account.await {
                     Ok(Some(a)) => view! {
                         <h1 class="vs-h1">{t("account.title")}</h1>
+                        {move || password_reset().then(|| view! {
+                            <Alert kind=AlertKind::Success>{t("account.password_reset")}</Alert>
+                        })}
                         {a.mfa_setup_required.then(|| view! {
                             <Alert kind=AlertKind::Info>
                                 {t("account.mfa_setup_required")}" "

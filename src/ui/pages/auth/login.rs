@@ -40,6 +40,10 @@ pub fn LoginPage() -> impl IntoView {
                                 autocomplete="current-password" required=true />
                             <Button>{t("login.submit")}</Button>
                         </ActionForm>
+                        <p class="vs-muted">
+                            <a href="/recover" class="vs-link">{t("login.forgot")}</a>" · "
+                            <a href="/login/email" class="vs-link">{t("login.email_code")}</a>
+                        </p>
                         <p class="vs-muted">{t("login.no_account")}" "<a href="/signup" class="vs-link">{t("nav.signup")}</a></p>
                     </Card>
                 }

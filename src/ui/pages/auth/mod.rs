@@ -1,9 +1,11 @@
 //! Sign-up, verification, sign-in and the signed-in account page.
 
 mod account;
+mod email_code;
 mod form_state;
 mod login;
 mod passkey_sign_in;
+mod reset_password;
 mod second_factor;
 mod security;
 mod signup;
@@ -11,7 +13,9 @@ mod two_step;
 mod verify;
 
 pub use account::AccountPage;
+pub use email_code::EmailCodePage;
 pub use login::LoginPage;
+pub use reset_password::ResetPasswordPage;
 pub use second_factor::SecondFactorPage;
 pub use security::SecurityPage;
 pub use signup::SignupPage;

@@ -30,6 +30,7 @@ pub fn SecondFactorPage() -> impl IntoView {
                 let totp_error = form_error(totp, state.flash.clone(), "second-factor-totp");
                 let recovery_error = form_error(recovery, state.flash.clone(), "second-factor-recovery");
                 view! {
+                    {state.for_reset.then(|| view! { <p>{t("second_factor.for_reset")}</p> })}
                     {state.security_key.then(|| view! { <SecurityKeyStep /> })}
                     {state.totp.then(|| view! {
                         <Card>
@@ -54,9 +55,8 @@ pub fn SecondFactorPage() -> impl IntoView {
                             </ActionForm>
                         </Card>
                     })}
-                    {(!state.recovery_codes).then(|| view! {
-                        <p class="vs-muted">{t("second_factor.no_recovery_codes")}</p>
-                    })}
+                    // the support path, for whoever lost both the factor and the codes
+                    <p class="vs-muted">{t("second_factor.no_recovery_codes")}</p>
                     <ActionForm action=cancel>
                         <Button kind=ButtonKind::Secondary>{t("second_factor.cancel")}</Button>
                     </ActionForm>
