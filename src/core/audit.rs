@@ -52,6 +52,7 @@ pub enum Event {
     EmailCodeFailed,
     EmailCodeUsed,
     PasswordReset,
+    PasswordChanged,
 }
 
 impl Event {
@@ -90,6 +91,7 @@ impl Event {
             Event::EmailCodeFailed => "email_code_failed",
             Event::EmailCodeUsed => "email_code_used",
             Event::PasswordReset => "password_reset",
+            Event::PasswordChanged => "password_changed",
         }
     }
 }

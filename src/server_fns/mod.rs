@@ -1,5 +1,6 @@
 //! Server functions, grouped by flow. Thin: decode, call the core, map the error.
 
+pub mod account;
 pub mod auth;
 pub mod dev;
 pub mod email_codes;

@@ -4,6 +4,7 @@
 
 mod email_codes;
 mod login;
+mod password;
 mod recovery;
 mod signup;
 mod verify;
@@ -11,6 +12,7 @@ mod verify;
 pub use email_codes::{
     link_needs_code, mail_not_sent, redeem_code, redeem_link, request, EmailSignIn, Redeemed, Requested,
 };
+pub use password::change_password;
 pub use recovery::reset_password;
 
 pub use login::{login, LoginInput, LoginOutcome};
@@ -102,6 +104,9 @@ pub enum Notice {
     EmailSignInNewBrowser { to: String, from: String },
     /// The password was reset by recovery; every session ended.
     PasswordReset { to: String, from: String },
+    /// The signed-in owner changed the password (`first`: the account had none before); other sessions
+    /// ended.
+    PasswordChanged { to: String, from: String, first: bool },
 }
 
 impl std::fmt::Debug for Notice {
@@ -120,6 +125,7 @@ impl std::fmt::Debug for Notice {
             Notice::EmailCodeRefused { flow, .. } => write!(f, "Notice::EmailCodeRefused({flow:?}, ..)"),
             Notice::EmailSignInNewBrowser { .. } => f.write_str("Notice::EmailSignInNewBrowser(..)"),
             Notice::PasswordReset { .. } => f.write_str("Notice::PasswordReset(..)"),
+            Notice::PasswordChanged { .. } => f.write_str("Notice::PasswordChanged(..)"),
         }
     }
 }

@@ -98,6 +98,14 @@ pub fn render(notice: &Notice, public_url: &str, now: i64) -> Result<OutgoingMai
             t("mail.new_browser.subject"),
             &t("mail.new_browser.body").replace("{from}", from_or_unknown(from)),
         ),
+        Notice::PasswordChanged { to, from, first } => {
+            let (subject, body) = if *first {
+                (t("mail.password_set.subject"), t("mail.password_set.body"))
+            } else {
+                (t("mail.password_changed.subject"), t("mail.password_changed.body"))
+            };
+            security(to, subject, &body.replace("{from}", from_or_unknown(from)))
+        }
         Notice::PasswordReset { to, from } => security(
             to,
             t("mail.password_reset.subject"),

@@ -6,11 +6,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
 
-use super::form_state::{form_error, FormError};
+use super::form_state::{field_error, form_error, FormError};
 use super::two_step::{TwoStep, TwoStepActions};
 use crate::error::AppError;
 use crate::i18n::t;
+use crate::server_fns::account::ChangePassword;
 use crate::server_fns::mfa::{ConfirmWithRecoveryCode, ConfirmWithTotp};
 use crate::server_fns::passkeys::{
     load_security_page, passkey_add_finish, passkey_add_start, passkey_confirm_finish, passkey_confirm_start,
@@ -26,6 +28,7 @@ pub fn SecurityPage() -> impl IntoView {
     let rename = ServerAction::<RenamePasskey>::new();
     let remove = ServerAction::<RemovePasskey>::new();
     let remove_pw = ServerAction::<RemovePassword>::new();
+    let change_pw = ServerAction::<ChangePassword>::new();
     let confirm = ServerAction::<ConfirmWithPassword>::new();
     let confirm_totp = ServerAction::<ConfirmWithTotp>::new();
     let confirm_recovery = ServerAction::<ConfirmWithRecoveryCode>::new();
@@ -40,6 +43,7 @@ pub fn SecurityPage() -> impl IntoView {
                 rename.version().get(),
                 remove.version().get(),
                 remove_pw.version().get(),
+                change_pw.version().get(),
                 confirm.version().get(),
                 confirm_totp.version().get(),
                 confirm_recovery.version().get(),
@@ -63,7 +67,7 @@ pub fn SecurityPage() -> impl IntoView {
                         <Confirm state=state.clone() confirm confirm_totp confirm_recovery reload />
                         <TwoStep state=state.clone() actions=two_step />
                         <Passkeys state=state.clone() rename remove reload add_status />
-                        <Password state remove_pw />
+                        <Password state remove_pw change_pw />
                     }.into_any(),
                     _ => view! { <Redirect path="/login" /> }.into_any(),
                 }
@@ -281,10 +285,38 @@ fn PasskeyItem(
     }
 }
 
+/// The password: change it, or add one to a passwordless account (both plain forms needing a recent
+/// sign-in), and remove it once passkeys are enough.
 #[component]
-fn Password(state: SecurityPageState, remove_pw: ServerAction<RemovePassword>) -> impl IntoView {
+fn Password(
+    state: SecurityPageState,
+    remove_pw: ServerAction<RemovePassword>,
+    change_pw: ServerAction<ChangePassword>,
+) -> impl IntoView {
     let error = form_error(remove_pw, state.flash.clone(), "password");
+    let change_error = form_error(change_pw, state.flash.clone(), "password-change");
+    let query = use_query_map();
+    let changed = move || query.read().get("password_changed").is_some() && change_error.get().is_none();
+    let (heading, submit) = if state.has_password {
+        (t("security.password.change_heading"), t("security.password.change"))
+    } else {
+        (t("security.password.set_heading"), t("security.password.set"))
+    };
     view! {
+        <Card>
+            <h2 class="vs-card-heading" id="password">{heading}</h2>
+            {move || changed().then(|| view! { <Alert kind=AlertKind::Success>{t("security.password.changed")}</Alert> })}
+            <FormError error=change_error />
+            <ActionForm action=change_pw>
+                // lets password managers file the new password under the right account
+                <input type="text" name="username" value=state.email.clone() autocomplete="username" hidden=true
+                    readonly=true aria-hidden="true" tabindex="-1" />
+                <TextField name="password" id="new-password" label=t("security.password.new") r#type="password"
+                    autocomplete="new-password" required=true hint=t("signup.password_hint")
+                    error=field_error(change_error, "password") />
+                <Button>{submit}</Button>
+            </ActionForm>
+        </Card>
         <Card>
             <h2 class="vs-card-heading">{t("security.password.heading")}</h2>
             <FormError error />
