@@ -237,6 +237,8 @@ pub async fn after_recovery_code(
 }
 
 async fn grant_reset(session: &Session, account_id: &str, methods: Vec<String>) -> Result<String, AppError> {
+    // the right to set a password is a privilege: under a new id, like a sign-in
+    session.cycle_id().await.map_err(AppError::internal)?;
     let _ = session.remove_value(RECOVERY_KEY).await;
     let grant = ResetGrant { account_id: account_id.to_string(), methods, granted_at: now() };
     session.insert(RESET_GRANT_KEY, grant).await.map_err(AppError::internal)?;

@@ -18,7 +18,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::db::{sessions as repo, Db};
 use crate::server::config::Config;
 
-/// Session data key holding the signed-in account's id; copied into the `account_id` column.
+/// Session data key holding the signed-in account's id; copied into the `account_id` column (see `owner`).
 pub const ACCOUNT_ID_KEY: &str = "account_id";
 
 /// The cookie name: `__Host-` (Secure, Path=/, no Domain, enforced by browsers) whenever the portal is served
@@ -57,8 +57,19 @@ fn backend(e: sqlx::Error) -> session_store::Error {
 
 fn encode(record: &Record) -> session_store::Result<(String, Option<String>)> {
     let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-    let account = record.data.get(ACCOUNT_ID_KEY).and_then(|v| v.as_str()).map(str::to_owned);
-    Ok((data, account))
+    Ok((data, owner(record)))
+}
+
+/// The account a session belongs to, for the `account_id` column: the one it is signed in as, or else the
+/// one whose second-factor step or password reset it holds. So ending an account's sessions (a reset, a
+/// password change) also ends a half sign-in that knew the old password and a reset granted before.
+fn owner(record: &Record) -> Option<String> {
+    use crate::server::auth::{RESET_GRANT_KEY, SECOND_FACTOR_KEY};
+    let signed_in = record.data.get(ACCOUNT_ID_KEY).and_then(|v| v.as_str());
+    let pending = [SECOND_FACTOR_KEY, RESET_GRANT_KEY]
+        .into_iter()
+        .find_map(|key| record.data.get(key)?.get("account_id")?.as_str());
+    signed_in.or(pending).map(str::to_owned)
 }
 
 #[async_trait]

@@ -64,7 +64,7 @@ fn step_now() -> i64 {
 }
 
 /// A code valid for no step near now (a real wrong guess, not a lucky neighbour).
-fn wrong_code(secret: &str) -> String {
+pub(crate) fn wrong_code(secret: &str) -> String {
     let current = step_now();
     let valid: HashSet<String> = (current - 3..=current + 3).map(|s| code_at(secret, s)).collect();
     (0..).map(|n: u32| format!("{:06}", (n * 7919) % 1_000_000)).find(|c| !valid.contains(c)).unwrap()
@@ -84,18 +84,18 @@ fn the_hand_made_totp_matches_rfc_6238() {
 /// The user's authenticator app: the key, and the last step it showed a code for. The server accepts a code
 /// once and only for a later step than the last, and uses the wall clock, so `next_code` picks the current
 /// step, or the next one when the current was used (still inside the server's ±1 window).
-struct AuthenticatorApp {
-    secret: String,
-    last: Option<i64>,
+pub(crate) struct AuthenticatorApp {
+    pub(crate) secret: String,
+    pub(crate) last: Option<i64>,
 }
 
 impl AuthenticatorApp {
-    fn new(secret: String) -> Self {
+    pub(crate) fn new(secret: String) -> Self {
         Self { secret, last: None }
     }
 
     /// A code the server accepts now (and then never again).
-    fn next_code(&mut self) -> String {
+    pub(crate) fn next_code(&mut self) -> String {
         let current = step_now();
         let step = match self.last {
             Some(last) if last >= current => last + 1,
@@ -108,7 +108,7 @@ impl AuthenticatorApp {
     }
 
     /// The code a fresh step would give, without using it up (for requests that must refuse it anyway).
-    fn peek_code(&self) -> String {
+    pub(crate) fn peek_code(&self) -> String {
         code_at(&self.secret, self.last.map_or(step_now(), |l| (l + 1).max(step_now())))
     }
 }
@@ -116,7 +116,7 @@ impl AuthenticatorApp {
 // ---- HTTP helpers ----
 
 /// The status and error kind of a refused call.
-async fn refusal(res: Response<Body>) -> (u16, ErrorKind) {
+pub(crate) async fn refusal(res: Response<Body>) -> (u16, ErrorKind) {
     let status = res.status().as_u16();
     let body = body_text(res).await;
     let err: AppError = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {status} {body}"));
@@ -124,7 +124,7 @@ async fn refusal(res: Response<Body>) -> (u16, ErrorKind) {
 }
 
 /// A successful form post's redirect target.
-async fn redirected_to(res: Response<Body>) -> String {
+pub(crate) async fn redirected_to(res: Response<Body>) -> String {
     let status = res.status();
     let location = header(&res, "location").to_string();
     assert_eq!(status, 200, "{}", body_text(res).await);
@@ -132,14 +132,14 @@ async fn redirected_to(res: Response<Body>) -> String {
 }
 
 /// The security page's state as the page loads it, and the raw JSON it came in.
-async fn security_raw(b: &mut Browser<'_>) -> (Option<SecurityPageState>, String) {
+pub(crate) async fn security_raw(b: &mut Browser<'_>) -> (Option<SecurityPageState>, String) {
     let res = b.post("/api/account/security", &[]).await;
     assert_eq!(res.status(), 200);
     let body = body_text(res).await;
     (serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")), body)
 }
 
-async fn security(b: &mut Browser<'_>) -> SecurityPageState {
+pub(crate) async fn security(b: &mut Browser<'_>) -> SecurityPageState {
     security_raw(b).await.0.expect("signed in")
 }
 
@@ -150,12 +150,12 @@ fn pending_secret(state: &SecurityPageState) -> String {
     }
 }
 
-async fn account_id(app: &TestApp, email: &str) -> String {
+pub(crate) async fn account_id(app: &TestApp, email: &str) -> String {
     vestibule::db::accounts::find_by_email(&app.state.db.pool, email).await.unwrap().expect("the account").id
 }
 
 /// Posts the password; returns the browser and where the answer points.
-async fn password_sign_in<'a>(app: &'a TestApp, email: &str) -> (Browser<'a>, String) {
+pub(crate) async fn password_sign_in<'a>(app: &'a TestApp, email: &str) -> (Browser<'a>, String) {
     let mut b = Browser::new(app);
     let res = b.post("/api/auth/login", &[("email", email), ("password", PASSWORD)]).await;
     let next = redirected_to(res).await;
@@ -163,14 +163,14 @@ async fn password_sign_in<'a>(app: &'a TestApp, email: &str) -> (Browser<'a>, St
 }
 
 /// A browser at the second-factor step of `email`'s sign-in.
-async fn at_second_factor<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+pub(crate) async fn at_second_factor<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
     let (b, next) = password_sign_in(app, email).await;
     assert_eq!(next, "/login/second-factor");
     b
 }
 
 /// Sets up an authenticator app in the signed-in browser `b`; returns the app and the recovery codes.
-async fn enrol(b: &mut Browser<'_>) -> (AuthenticatorApp, Vec<String>) {
+pub(crate) async fn enrol(b: &mut Browser<'_>) -> (AuthenticatorApp, Vec<String>) {
     assert_eq!(redirected_to(b.post("/api/mfa/totp-start", &[]).await).await, "/account/security#totp");
     let mut app = AuthenticatorApp::new(pending_secret(&security(b).await));
     let code = app.next_code();
@@ -184,7 +184,7 @@ async fn enrol(b: &mut Browser<'_>) -> (AuthenticatorApp, Vec<String>) {
 }
 
 /// A verified account with an authenticator app and recovery codes; signed out.
-async fn enrolled_account(app: &TestApp, email: &str) -> (AuthenticatorApp, Vec<String>) {
+pub(crate) async fn enrolled_account(app: &TestApp, email: &str) -> (AuthenticatorApp, Vec<String>) {
     verified_account(app, email).await;
     let (mut b, next) = password_sign_in(app, email).await;
     assert_eq!(next, "/account");
@@ -193,7 +193,7 @@ async fn enrolled_account(app: &TestApp, email: &str) -> (AuthenticatorApp, Vec<
     enrolled
 }
 
-async fn audit(app: &TestApp, kind: &str) -> Vec<vestibule::db::audit::AuditRow> {
+pub(crate) async fn audit(app: &TestApp, kind: &str) -> Vec<vestibule::db::audit::AuditRow> {
     vestibule::db::audit::by_kind(&app.state.db.pool, kind, 10_000).await.unwrap()
 }
 

@@ -34,8 +34,10 @@ const MAIL_PER_ADDRESS: ThrottlePolicy =
 fn mail_keys(deps: &Deps<'_>, email: &str, meta: &RequestMeta) -> Vec<throttle::Key> {
     let mut keys = vec![throttle::Key { key: format!("mail:{email}"), policy: MAIL_PER_ADDRESS }];
     if let Some(ip) = &meta.ip {
-        // per client IP: `limits.mail_per_ip_per_day` free (shared addresses), then the same growth
-        let policy = ThrottlePolicy { free_failures: deps.settings.mail_per_ip_per_day, ..MAIL_PER_ADDRESS };
+        // per client IP: `limits.mail_per_ip_per_day` messages (shared addresses), then the same growth. A
+        // policy lets `free_failures + 1` through before the first wait (the address's 0 lets one through)
+        let free_failures = (deps.settings.mail_per_ip_per_day - 1).max(0);
+        let policy = ThrottlePolicy { free_failures, ..MAIL_PER_ADDRESS };
         keys.push(throttle::Key { key: format!("mail-ip:{ip}"), policy });
     }
     keys

@@ -125,15 +125,23 @@ pub struct Browser<'a> {
     pub app: &'a TestApp,
     pub cookie: Option<String>,
     pub ip: std::net::SocketAddr,
+    /// Sent as `User-Agent` with every form post.
+    pub user_agent: String,
 }
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
-        Self { app, cookie: None, ip: "192.0.2.10:5555".parse().unwrap() }
+        Self::from_ip(app, "192.0.2.10")
     }
 
     pub fn from_ip(app: &'a TestApp, ip: &str) -> Self {
-        Self { app, cookie: None, ip: format!("{ip}:5555").parse().unwrap() }
+        Self { app, cookie: None, ip: format!("{ip}:5555").parse().unwrap(), user_agent: "it-browser".into() }
+    }
+
+    /// The same browser under another `User-Agent` (another browser program on the same machine).
+    pub fn with_user_agent(mut self, user_agent: &str) -> Self {
+        self.user_agent = user_agent.into();
+        self
     }
 
     async fn send(&mut self, mut req: Request<Body>) -> Response<Body> {
@@ -163,21 +171,35 @@ impl<'a> Browser<'a> {
             .header("referer", format!("http://localhost:3000{referer}"))
             .header("accept", "text/html")
             .header("content-type", "application/x-www-form-urlencoded")
-            .header("user-agent", "it-browser")
+            .header("user-agent", self.user_agent.as_str())
             .body(Body::from(body))
             .unwrap();
         self.send(req).await
     }
 
     pub async fn post_with(&mut self, path: &str, form: &[(&str, &str)], accept: &str) -> Response<Body> {
+        self.post_with_headers(path, form, &[("accept", accept)]).await
+    }
+
+    /// A form post as the hydrated page sends it, with `extra` headers added (or replacing the defaults).
+    pub async fn post_with_headers(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> Response<Body> {
         let body = serde_urlencoded::to_string(form).unwrap();
-        let req = Request::post(path)
+        let mut req = Request::post(path)
             .header("origin", "http://localhost:3000")
-            .header("accept", accept)
+            .header("accept", "application/json")
             .header("content-type", "application/x-www-form-urlencoded")
-            .header("user-agent", "it-browser")
+            .header("user-agent", self.user_agent.as_str())
             .body(Body::from(body))
             .unwrap();
+        for (name, value) in extra {
+            let name = http::header::HeaderName::from_bytes(name.as_bytes()).unwrap();
+            req.headers_mut().insert(name, value.parse().unwrap());
+        }
         self.send(req).await
     }
 
@@ -209,12 +231,19 @@ impl Mail {
             .to_string()
     }
 
+    /// The message's link with a token (to /verify-email, /login/email or /recover).
     pub fn link(&self) -> String {
         self.text
             .split_whitespace()
-            .find(|w| w.contains("/verify-email?token="))
+            .find(|w| w.starts_with("http") && w.contains("?token="))
             .expect("a link in the message")
             .to_string()
+    }
+
+    /// Whether the message carries a code or a link at all (notices must not).
+    pub fn has_code_or_link(&self) -> bool {
+        self.text.contains("?token=")
+            || self.text.split_whitespace().any(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
     }
 
     pub fn token(&self) -> String {
