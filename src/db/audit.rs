@@ -44,6 +44,23 @@ pub async fn for_account<'e>(
         .await
 }
 
+/// Events of one account older than the event `before` (ids sort by time), newest first.
+pub async fn for_account_before<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+    before: &str,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(account_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// Whether the account has an event of `kind` from `user_agent`.
 pub async fn exists_with_user_agent<'e>(
     db: impl AnyExecutor<'e>,

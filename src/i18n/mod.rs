@@ -16,6 +16,12 @@ pub fn t(key: &'static str) -> &'static str {
     EN.get(key).copied().unwrap_or(key)
 }
 
+/// The English text for a key built at run time (e.g. from an audit event's kind); `None` when the
+/// catalog lacks it, so the caller chooses a fallback.
+pub fn t_opt(key: &str) -> Option<&'static str> {
+    EN.get(key).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

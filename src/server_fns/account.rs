@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::types::ActivityPageState;
 #[cfg(feature = "ssr")]
 use crate::types::Flash;
 
@@ -28,4 +29,44 @@ pub async fn change_password(password: String) -> Result<(), AppError> {
     }
     .await;
     cx.finish(result, Flash { form: "password-change".into(), ..Flash::default() }).await
+}
+
+/// Events per page of /account/activity.
+#[cfg(feature = "ssr")]
+const ACTIVITY_PAGE: i64 = 25;
+
+/// The signed-in account's security events, newest first, `ACTIVITY_PAGE` at a time; `before`: the `older`
+/// of the previous page. `None` when nobody is signed in.
+#[server(endpoint = "account/activity")]
+pub async fn load_activity_page(before: Option<String>) -> Result<Option<ActivityPageState>, AppError> {
+    use crate::db::audit;
+    use crate::types::ActivityEntry;
+    let cx = Ctx::get().await?;
+    let account_id = match crate::server::auth::require_account(&cx.session).await {
+        Ok(id) => id,
+        Err(e) if e.kind == crate::error::ErrorKind::SignInRequired => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let pool = &cx.state.db.pool;
+    let mut rows = match before.as_deref().filter(|b| !b.is_empty()) {
+        Some(before) => audit::for_account_before(pool, &account_id, before, ACTIVITY_PAGE + 1).await?,
+        None => audit::for_account(pool, &account_id, ACTIVITY_PAGE + 1).await?,
+    };
+    let more = rows.len() as i64 > ACTIVITY_PAGE;
+    rows.truncate(ACTIVITY_PAGE as usize);
+    let older = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
+    let entries = rows
+        .into_iter()
+        .map(|row| {
+            let meta = crate::core::audit::RequestMeta { ip: row.ip, user_agent: row.user_agent, operation_id: None };
+            ActivityEntry {
+                what: crate::i18n::t_opt(&format!("activity.kind.{}", row.kind))
+                    .unwrap_or(crate::i18n::t("activity.unknown"))
+                    .to_string(),
+                when: super::passkeys::shown_date(row.at),
+                from: crate::core::user_agent::describe(&meta),
+            }
+        })
+        .collect();
+    Ok(Some(ActivityPageState { entries, older }))
 }

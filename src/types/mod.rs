@@ -157,3 +157,20 @@ pub struct ResetPageState {
     pub email: String,
     pub flash: Option<Flash>,
 }
+
+/// One line of /account/activity, worded and dated on the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEntry {
+    pub what: String,
+    pub when: String,
+    /// Browser and IP address, as far as known.
+    pub from: String,
+}
+
+/// A page of /account/activity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPageState {
+    pub entries: Vec<ActivityEntry>,
+    /// Where the next (older) page starts, when there is one.
+    pub older: Option<String>,
+}

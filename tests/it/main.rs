@@ -11,6 +11,7 @@
 mod support;
 
 mod accounts;
+mod activity;
 mod cli;
 mod csrf;
 mod email_codes;

@@ -1,5 +1,6 @@
 //! One folder per flow.
 
+pub mod account;
 pub mod auth;
 pub mod dev_outbox;
 pub mod home;

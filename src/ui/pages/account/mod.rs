@@ -1,0 +1,5 @@
+//! The account center: what the signed-in owner sees and manages about their account.
+
+mod activity;
+
+pub use activity::ActivityPage;
