@@ -10,7 +10,7 @@ use leptos_router::{
 use crate::i18n::t;
 use crate::types::EmailFlow;
 use crate::ui::layouts::PageLayout;
-use crate::ui::pages::account::ActivityPage;
+use crate::ui::pages::account::{ActivityPage, SessionsPage};
 use crate::ui::pages::auth::{
     AccountPage, EmailCodePage, LoginPage, ResetPasswordPage, SecondFactorPage, SecurityPage, SignupPage,
     VerifyEmailPage,
@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/account/security") view=SecurityPage ssr=SsrMode::Async />
                     <Route path=path!("/account/activity") view=ActivityPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
                     <Route path=path!("/dev/outbox") view=DevOutboxPage ssr=SsrMode::Async />
                 </Routes>
             </PageLayout>

@@ -53,6 +53,10 @@ pub enum Event {
     EmailCodeUsed,
     PasswordReset,
     PasswordChanged,
+    /// The owner ended one of their other sessions.
+    SessionEnded,
+    /// The owner signed out every other browser.
+    OtherSessionsEnded,
 }
 
 impl Event {
@@ -92,6 +96,8 @@ impl Event {
             Event::EmailCodeUsed => "email_code_used",
             Event::PasswordReset => "password_reset",
             Event::PasswordChanged => "password_changed",
+            Event::SessionEnded => "session_ended",
+            Event::OtherSessionsEnded => "other_sessions_ended",
         }
     }
 }

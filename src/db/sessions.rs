@@ -91,3 +91,57 @@ pub async fn delete_for_account<'e>(db: impl AnyExecutor<'e>, account_id: &str) 
         .await
         .map(|r| r.rows_affected())
 }
+
+/// A live session of an account, as the sessions page lists it (`data` is the session's JSON).
+#[derive(sqlx::FromRow)]
+pub struct AccountSessionRow {
+    pub id_hash: String,
+    pub data: String,
+    pub created_at: i64,
+}
+
+/// The account's live sessions (not expired, not past the absolute lifetime), oldest first.
+pub async fn live_for_account<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+    now: i64,
+    created_after: i64,
+) -> Result<Vec<AccountSessionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id_hash, data, created_at FROM sessions \
+         WHERE account_id = $1 AND expires_at > $2 AND created_at > $3 ORDER BY created_at, id_hash",
+    )
+    .bind(account_id)
+    .bind(now)
+    .bind(created_after)
+    .fetch_all(db)
+    .await
+}
+
+/// Ends one session of the account; `false` when it has no such session.
+pub async fn delete_of_account<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+    id_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash = $2")
+        .bind(account_id)
+        .bind(id_hash)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+/// Ends every session of the account except `keep`; returns how many ended.
+pub async fn delete_others_of_account<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+    keep: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
+        .bind(account_id)
+        .bind(keep)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected())
+}

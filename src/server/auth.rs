@@ -20,6 +20,8 @@ use crate::types::{EmailFlow, Flash};
 
 /// When the session signed in (Unix seconds): for step-up and `auth_time` later.
 pub const AUTH_TIME_KEY: &str = "auth_time";
+/// When the session signed in, not moved by step-up (the sessions page shows it).
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 /// How the session signed in: RFC 8176 `amr` values ("pwd", "hwk"/"swk", "mfa"), for MFA policy and
 /// ID tokens later.
 pub const AUTH_METHODS_KEY: &str = "auth_methods";
@@ -161,6 +163,7 @@ pub async fn sign_in(session: &Session, account_id: &str, methods: &[String]) ->
     session.cycle_id().await.map_err(AppError::internal)?;
     session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(AppError::internal)?;
     session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
+    session.insert(SIGNED_IN_AT_KEY, now()).await.map_err(AppError::internal)?;
     session.insert(AUTH_METHODS_KEY, methods).await.map_err(AppError::internal)?;
     // nothing of an earlier sign-in in this browser carries over (another account's new recovery codes!)
     for stale in FLOW_KEYS {
@@ -286,6 +289,13 @@ pub async fn confirm_recent(session: &Session, proved: &[String]) -> Result<(), 
     session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
     session.insert(AUTH_METHODS_KEY, methods).await.map_err(AppError::internal)?;
     Ok(())
+}
+
+/// Pages a plain "confirm it is you" form may return to (security.md: redirect targets come from an
+/// allowlist); anything else returns to `default`.
+pub fn after_confirm(return_to: Option<&str>, default: &str) -> String {
+    const ALLOWED: [&str; 1] = ["/account/sessions"];
+    return_to.filter(|path| ALLOWED.contains(path)).unwrap_or(default).to_string()
 }
 
 /// The account this session signed in as, also while the policy waits for a second factor to be set up

@@ -11,5 +11,6 @@ pub mod mail;
 pub mod operation;
 pub mod router;
 pub mod serve;
+pub mod session_client;
 pub mod sessions;
 pub mod state;

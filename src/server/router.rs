@@ -1,6 +1,7 @@
 //! The whole HTTP application: Leptos pages and server functions, health routes, static files, and the
 //! middleware stack. `build` is what `serve` runs and what the integration tests drive.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
@@ -25,7 +26,7 @@ use crate::server::csrf::CsrfPolicy;
 use crate::server::headers::HeaderPolicy;
 use crate::server::sessions::{self, DbSessionStore};
 use crate::server::state::AppState;
-use crate::server::{csrf, headers, health, operation};
+use crate::server::{csrf, headers, health, operation, session_client};
 
 pub fn build(state: AppState, store: DbSessionStore) -> Router {
     build_with(state, store, Router::new())
@@ -40,7 +41,8 @@ pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState
     let shell_options = state.leptos.clone();
 
     // Layers run outside-in in the reverse order of the `.layer` calls below: operation id first, so every
-    // log line and error carries it; then headers, timeout, body limit, CSRF, and the session last.
+    // log line and error carries it; then headers, timeout, body limit, CSRF, the session, and last what
+    // the sessions page shows about it.
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -59,6 +61,10 @@ pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState
             shell,
         ))
         .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            Arc::<[std::net::IpAddr]>::from(config.trusted_proxies.clone()),
+            session_client::middleware,
+        ))
         .layer(sessions::layer(store, &config))
         .layer(middleware::from_fn_with_state(
             CsrfPolicy { origin: config.public_origin(), session_cookie: sessions::cookie_name(config.is_https()) },

@@ -47,7 +47,8 @@ impl DbSessionStore {
     }
 }
 
-fn id_hash(id: &Id) -> String {
+/// The stored form of a session id: only its SHA-256 is kept, and shown (to name a session in a form).
+pub fn id_hash(id: &Id) -> String {
     hex::encode(Sha256::digest(id.to_string().as_bytes()))
 }
 

@@ -3,9 +3,11 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::types::ActivityPageState;
+#[cfg(feature = "ssr")]
+use crate::types::ConfirmOptions;
 #[cfg(feature = "ssr")]
 use crate::types::Flash;
+use crate::types::{ActivityPageState, SessionsPageState};
 
 #[cfg(feature = "ssr")]
 use super::auth::ctx::Ctx;
@@ -69,4 +71,113 @@ pub async fn load_activity_page(before: Option<String>) -> Result<Option<Activit
         })
         .collect();
     Ok(Some(ActivityPageState { entries, older }))
+}
+
+/// The signed-in account's sessions, this browser's marked, oldest first; `None` when nobody is signed in.
+#[server(endpoint = "account/sessions")]
+pub async fn load_sessions_page() -> Result<Option<SessionsPageState>, AppError> {
+    use crate::server::auth::{now, signed_in_recently, take_flash, AUTH_TIME_KEY, SIGNED_IN_AT_KEY};
+    use crate::server::session_client::{SessionClient, CLIENT_KEY};
+    use crate::server::sessions::{id_hash, ACCOUNT_ID_KEY};
+    use crate::types::SessionView;
+    let cx = Ctx::get().await?;
+    let account_id = match crate::server::auth::require_account(&cx.session).await {
+        Ok(id) => id,
+        Err(e) if e.kind == crate::error::ErrorKind::SignInRequired => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let current = cx.session.id().map(|id| id_hash(&id));
+    let now = now();
+    let oldest = now.saturating_sub(i64::try_from(cx.state.config.session.absolute_timeout_secs).unwrap_or(i64::MAX));
+    let rows = crate::db::sessions::live_for_account(&cx.state.db.pool, &account_id, now, oldest).await?;
+    let shown = super::passkeys::shown_date;
+    let sessions = rows
+        .into_iter()
+        .filter_map(|row| {
+            let data: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&row.data).ok()?;
+            // only signed-in sessions (the column also names sessions waiting for a second factor)
+            if data.get(ACCOUNT_ID_KEY).and_then(|v| v.as_str()) != Some(account_id.as_str()) {
+                return None;
+            }
+            let client: Option<SessionClient> =
+                data.get(CLIENT_KEY).and_then(|v| serde_json::from_value(v.clone()).ok());
+            let signed_in_at = [SIGNED_IN_AT_KEY, AUTH_TIME_KEY]
+                .into_iter()
+                .find_map(|key| data.get(key).and_then(|v| v.as_i64()))
+                .unwrap_or(row.created_at);
+            Some(SessionView {
+                current: current.as_deref() == Some(row.id_hash.as_str()),
+                device: client
+                    .as_ref()
+                    .and_then(|c| c.user_agent.as_deref())
+                    .and_then(crate::core::user_agent::browser_and_os),
+                ip: client.as_ref().and_then(|c| c.ip.clone()),
+                signed_in: shown(signed_in_at),
+                last_active: client.map(|c| shown(c.seen_at)),
+                id: row.id_hash,
+            })
+        })
+        .collect();
+    let recently_confirmed = signed_in_recently(&cx.session, cx.state.config.accounts.recent_sign_in_secs).await;
+    let confirm =
+        if recently_confirmed { ConfirmOptions::default() } else { confirm_options(&cx, &account_id).await? };
+    Ok(Some(SessionsPageState { sessions, recently_confirmed, confirm, flash: take_flash(&cx.session).await }))
+}
+
+/// The ways the account can confirm it is them, for a confirm card outside the security page.
+#[cfg(feature = "ssr")]
+async fn confirm_options(cx: &Ctx, account_id: &str) -> Result<ConfirmOptions, AppError> {
+    let account = crate::db::accounts::find_by_id(&cx.state.db.pool, account_id).await?;
+    let passkeys = crate::db::passkeys::count_for_account(&cx.state.db.pool, account_id).await?;
+    let factors = crate::core::mfa::factors(&cx.state.db, account_id).await?;
+    Ok(ConfirmOptions {
+        password: account.is_some_and(|a| a.password_hash.is_some()),
+        passkey: passkeys > 0,
+        totp: factors.totp,
+        security_key: factors.security_keys > 0,
+        recovery_code: factors.recovery_codes_left > 0,
+    })
+}
+
+/// Ends another of the account's sessions (needs a recent sign-in). This browser's own session ends with
+/// "Sign out" instead.
+#[server(endpoint = "account/end-session")]
+pub async fn end_session(id: String) -> Result<(), AppError> {
+    use crate::core::audit::{record, Event};
+    use crate::server::auth::{now, require_recent_sign_in};
+    let cx = Ctx::get().await?;
+    let result = async {
+        let account_id = require_recent_sign_in(&cx.state, &cx.session).await?;
+        let current = cx.session.id().map(|id| crate::server::sessions::id_hash(&id));
+        if current.as_deref() == Some(id.as_str()) {
+            return Err(AppError::new(crate::error::ErrorKind::BadRequest));
+        }
+        // scoped to the account: another account's session id ends nothing
+        if !crate::db::sessions::delete_of_account(&cx.state.db.pool, &account_id, &id).await? {
+            return Err(AppError::new(crate::error::ErrorKind::NotFound));
+        }
+        record(&cx.state.db, Event::SessionEnded, Some(&account_id), &cx.meta(), serde_json::Value::Null, now())
+            .await?;
+        Ok("/account/sessions?ended=1".to_string())
+    }
+    .await;
+    cx.finish(result, Flash { form: "sessions".into(), ..Flash::default() }).await
+}
+
+/// Signs out every other browser of the account (needs a recent sign-in).
+#[server(endpoint = "account/end-other-sessions")]
+pub async fn end_other_sessions() -> Result<(), AppError> {
+    use crate::core::audit::{record, Event};
+    use crate::server::auth::{now, require_recent_sign_in};
+    let cx = Ctx::get().await?;
+    let result = async {
+        let account_id = require_recent_sign_in(&cx.state, &cx.session).await?;
+        let current = cx.session.id().map(|id| crate::server::sessions::id_hash(&id)).unwrap_or_default();
+        let ended = crate::db::sessions::delete_others_of_account(&cx.state.db.pool, &account_id, &current).await?;
+        let detail = serde_json::json!({ "ended": ended });
+        record(&cx.state.db, Event::OtherSessionsEnded, Some(&account_id), &cx.meta(), detail, now()).await?;
+        Ok("/account/sessions?ended=1".to_string())
+    }
+    .await;
+    cx.finish(result, Flash { form: "sessions".into(), ..Flash::default() }).await
 }

@@ -173,9 +173,9 @@ pub async fn regenerate_recovery_codes() -> Result<(), AppError> {
 
 /// Confirms it is you (step-up) with a code from the authenticator app.
 #[server(endpoint = "mfa/confirm-totp")]
-pub async fn confirm_with_totp(code: String) -> Result<(), AppError> {
+pub async fn confirm_with_totp(code: String, return_to: Option<String>) -> Result<(), AppError> {
     use crate::core::audit::{record, Event};
-    use crate::server::auth::{confirm_recent, now, require_account_for_setup};
+    use crate::server::auth::{after_confirm, confirm_recent, now, require_account_for_setup};
     let cx = Ctx::get().await?;
     let result = async {
         let account_id = require_account_for_setup(&cx.session).await?;
@@ -184,7 +184,7 @@ pub async fn confirm_with_totp(code: String) -> Result<(), AppError> {
         confirm_recent(&cx.session, &["otp".to_string()]).await?;
         let detail = serde_json::json!({"method": "totp"});
         record(&cx.state.db, Event::StepUp, Some(&account_id), &cx.meta(), detail, now()).await?;
-        Ok("/account/security".to_string())
+        Ok(after_confirm(return_to.as_deref(), "/account/security"))
     }
     .await;
     cx.finish(result, Flash { form: "confirm".into(), ..Flash::default() }).await
@@ -192,9 +192,9 @@ pub async fn confirm_with_totp(code: String) -> Result<(), AppError> {
 
 /// Confirms it is you (step-up) with a recovery code.
 #[server(endpoint = "mfa/confirm-recovery")]
-pub async fn confirm_with_recovery_code(code: String) -> Result<(), AppError> {
+pub async fn confirm_with_recovery_code(code: String, return_to: Option<String>) -> Result<(), AppError> {
     use crate::core::audit::{record, Event};
-    use crate::server::auth::{confirm_recent, now, require_account_for_setup};
+    use crate::server::auth::{after_confirm, confirm_recent, now, require_account_for_setup};
     let cx = Ctx::get().await?;
     let result = async {
         let account_id = require_account_for_setup(&cx.session).await?;
@@ -202,7 +202,7 @@ pub async fn confirm_with_recovery_code(code: String) -> Result<(), AppError> {
         confirm_recent(&cx.session, &["otp".to_string()]).await?;
         let detail = serde_json::json!({"method": "recovery_code"});
         record(&cx.state.db, Event::StepUp, Some(&account_id), &cx.meta(), detail, now()).await?;
-        Ok("/account/security?recovery_used=1".to_string())
+        Ok(after_confirm(return_to.as_deref(), "/account/security?recovery_used=1"))
     }
     .await;
     cx.finish(result, Flash { form: "confirm".into(), ..Flash::default() }).await

@@ -229,10 +229,10 @@ pub async fn passkey_confirm_finish(credential: String) -> Result<(), AppError> 
 
 /// Confirms it is you with your password (step-up); a plain form.
 #[server(endpoint = "account/confirm-password")]
-pub async fn confirm_with_password(password: String) -> Result<(), AppError> {
+pub async fn confirm_with_password(password: String, return_to: Option<String>) -> Result<(), AppError> {
     use crate::core::accounts::{login, LoginInput, LoginOutcome};
     use crate::core::audit::{record, Event};
-    use crate::server::auth::{confirm_recent, now, require_account_for_setup};
+    use crate::server::auth::{after_confirm, confirm_recent, now, require_account_for_setup};
     let cx = Ctx::get().await?;
     let result = async {
         let account_id = require_account_for_setup(&cx.session).await?;
@@ -246,7 +246,7 @@ pub async fn confirm_with_password(password: String) -> Result<(), AppError> {
                 confirm_recent(&cx.session, &["pwd".to_string()]).await?;
                 let detail = serde_json::json!({"method": "password"});
                 record(&cx.state.db, Event::StepUp, Some(&account_id), &cx.meta(), detail, now()).await?;
-                Ok("/account/security".to_string())
+                Ok(after_confirm(return_to.as_deref(), "/account/security"))
             }
             _ => Err(AppError::new(crate::error::ErrorKind::InvalidCredentials)),
         }

@@ -66,6 +66,29 @@ pub struct SecurityPageState {
     pub flash: Option<Flash>,
 }
 
+impl SecurityPageState {
+    /// The ways this account can confirm it is them.
+    pub fn confirm_options(&self) -> ConfirmOptions {
+        ConfirmOptions {
+            password: self.has_password,
+            passkey: !self.passkeys.is_empty(),
+            totp: self.mfa.totp == TotpView::On,
+            security_key: !self.mfa.security_keys.is_empty(),
+            recovery_code: self.mfa.recovery_codes_left > 0,
+        }
+    }
+}
+
+/// The ways a signed-in account can confirm it is them (step-up), for the confirm card.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmOptions {
+    pub password: bool,
+    pub passkey: bool,
+    pub totp: bool,
+    pub security_key: bool,
+    pub recovery_code: bool,
+}
+
 /// The second factors on /account/security.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MfaView {
@@ -173,4 +196,29 @@ pub struct ActivityPageState {
     pub entries: Vec<ActivityEntry>,
     /// Where the next (older) page starts, when there is one.
     pub older: Option<String>,
+}
+
+/// One signed-in session on /account/sessions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Names the session in the "end" form (the SHA-256 of its id, never the id itself).
+    pub id: String,
+    /// Browser and operating system, when known.
+    pub device: Option<String>,
+    pub ip: Option<String>,
+    pub signed_in: String,
+    pub last_active: Option<String>,
+    /// The session of the browser looking at the page.
+    pub current: bool,
+}
+
+/// What /account/sessions needs to render.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionsPageState {
+    pub sessions: Vec<SessionView>,
+    /// Signed in (or confirmed) recently enough to end sessions without confirming again.
+    pub recently_confirmed: bool,
+    /// The ways to confirm it is you, shown when not `recently_confirmed`.
+    pub confirm: ConfirmOptions,
+    pub flash: Option<Flash>,
 }

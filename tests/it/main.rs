@@ -26,4 +26,5 @@ mod recovery;
 mod seal_rotation;
 mod security_keys;
 mod sessions;
+mod sessions_page;
 mod timing;

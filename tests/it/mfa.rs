@@ -457,7 +457,8 @@ const PUBLIC_LOADERS: &[&str] =
 /// Loaders that answer `null` unless this browser is in their flow.
 const NULL_OUTSIDE_THEIR_FLOW: &[&str] = &["/api/auth/reset-state"];
 /// Loaders of the account pages: `null` while nobody is signed in (the page then offers signing in).
-const NULL_WHEN_SIGNED_OUT: &[&str] = &["/api/auth/me", "/api/account/security", "/api/account/activity"];
+const NULL_WHEN_SIGNED_OUT: &[&str] =
+    &["/api/auth/me", "/api/account/security", "/api/account/activity", "/api/account/sessions"];
 // Everything else, /api/dev/outbox included (dev mode is off here, so it answers 404), must refuse.
 
 async fn a_session_with_only_the_password_reaches_nothing_of_the_account(backend: Backend) {

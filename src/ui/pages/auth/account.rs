@@ -40,6 +40,7 @@ pub fn AccountPage() -> impl IntoView {
                                 <dd>{if a.email_verified { t("account.verified") } else { t("account.unverified") }}</dd>
                             </dl>
                             <p><a href="/account/security" class="vs-link">{t("account.security")}</a></p>
+                            <p><a href="/account/sessions" class="vs-link">{t("account.sessions")}</a></p>
                             <p><a href="/account/activity" class="vs-link">{t("account.activity")}</a></p>
                             <ActionForm action=log_out>
                                 <Button kind=ButtonKind::Secondary>{t("account.sign_out")}</Button>

@@ -2,7 +2,7 @@
 
 mod account;
 mod email_code;
-mod form_state;
+pub(crate) mod form_state;
 mod login;
 mod passkey_sign_in;
 mod reset_password;
@@ -17,6 +17,7 @@ pub use email_code::EmailCodePage;
 pub use login::LoginPage;
 pub use reset_password::ResetPasswordPage;
 pub use second_factor::SecondFactorPage;
+pub(crate) use security::Confirm;
 pub use security::SecurityPage;
 pub use signup::SignupPage;
 pub use verify::VerifyEmailPage;

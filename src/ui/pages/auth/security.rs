@@ -19,7 +19,7 @@ use crate::server_fns::passkeys::{
     ConfirmWithPassword, RemovePasskey, RemovePassword, RenamePasskey,
 };
 use crate::server_fns::security_keys::{security_key_confirm_finish, security_key_confirm_start};
-use crate::types::{PasskeyView, SecurityPageState};
+use crate::types::{ConfirmOptions, Flash, PasskeyView, SecurityPageState};
 use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, PasskeyOnly, TextField};
 use crate::ui::webauthn;
 
@@ -64,7 +64,8 @@ pub fn SecurityPage() -> impl IntoView {
                         {state.mfa.setup_required.then(|| view! {
                             <Alert kind=AlertKind::Info>{t("security.mfa_setup_required")}</Alert>
                         })}
-                        <Confirm state=state.clone() confirm confirm_totp confirm_recovery reload />
+                        <Confirm options=state.confirm_options() recently_confirmed=state.recently_confirmed
+                            flash=state.flash.clone() confirm confirm_totp confirm_recovery reload />
                         <TwoStep state=state.clone() actions=two_step />
                         <Passkeys state=state.clone() rename remove reload add_status />
                         <Password state remove_pw change_pw />
@@ -76,23 +77,28 @@ pub fn SecurityPage() -> impl IntoView {
     }
 }
 
-/// Step-up: shown when the last sign-in is too old for sensitive changes.
+/// Step-up: shown when the last sign-in is too old for sensitive changes, with every way `options` says
+/// the account has. `return_to`: the page to come back to after a plain form (default /account/security).
 #[component]
-fn Confirm(
-    state: SecurityPageState,
+pub(crate) fn Confirm(
+    options: ConfirmOptions,
+    recently_confirmed: bool,
+    flash: Option<Flash>,
     confirm: ServerAction<ConfirmWithPassword>,
     confirm_totp: ServerAction<ConfirmWithTotp>,
     confirm_recovery: ServerAction<ConfirmWithRecoveryCode>,
     reload: RwSignal<u32>,
+    #[prop(optional)] return_to: Option<&'static str>,
 ) -> impl IntoView {
-    if state.recently_confirmed {
+    if recently_confirmed {
         return None;
     }
-    let error = form_error(confirm, state.flash.clone(), "confirm");
+    let error = form_error(confirm, flash, "confirm");
     let totp_error = form_error(confirm_totp, None, "confirm");
     let recovery_error = form_error(confirm_recovery, None, "confirm");
-    let totp_on = state.mfa.totp == crate::types::TotpView::On;
-    let has_keys = !state.mfa.security_keys.is_empty();
+    let totp_on = options.totp;
+    let has_keys = options.security_key;
+    let return_field = move || return_to.map(|path| view! { <input type="hidden" name="return_to" value=path /> });
     let key_error = RwSignal::new(None::<String>);
     let with_key = move |_| {
         key_error.set(None);
@@ -109,7 +115,7 @@ fn Confirm(
             }
         });
     };
-    let has_recovery_codes = state.mfa.recovery_codes_left > 0;
+    let has_recovery_codes = options.recovery_code;
     let passkey_error = RwSignal::new(None::<String>);
     let with_passkey = move |_| {
         passkey_error.set(None);
@@ -135,19 +141,21 @@ fn Confirm(
             <FormError error=recovery_error />
             {totp_on.then(|| view! {
                 <ActionForm action=confirm_totp>
+                    {return_field()}
                     <TextField name="code" id="confirm-totp-code" label=t("security.confirm.totp")
                         autocomplete="one-time-code" inputmode="numeric" required=true />
                     <Button>{t("security.confirm.submit")}</Button>
                 </ActionForm>
             })}
-            {state.has_password.then(|| view! {
+            {options.password.then(|| view! {
                 <ActionForm action=confirm>
+                    {return_field()}
                     <TextField name="password" label=t("security.confirm.password") r#type="password"
                         autocomplete="current-password" required=true />
                     <Button>{t("security.confirm.submit")}</Button>
                 </ActionForm>
             })}
-            {(!state.passkeys.is_empty()).then(|| view! {
+            {options.passkey.then(|| view! {
                 <PasskeyOnly>
                     <Button r#type="button" kind=ButtonKind::Secondary on:click=with_passkey>
                         {t("security.confirm.passkey")}
@@ -171,6 +179,7 @@ fn Confirm(
                 <details class="vs-details">
                     <summary>{t("security.confirm.recovery_summary")}</summary>
                     <ActionForm action=confirm_recovery>
+                        {return_field()}
                         <TextField name="code" id="confirm-recovery-code" label=t("security.confirm.recovery")
                             autocomplete="off" required=true />
                         <Button kind=ButtonKind::Secondary>{t("security.confirm.submit")}</Button>
