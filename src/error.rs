@@ -59,6 +59,8 @@ pub enum ErrorKind {
     /// A sign-in or recovery link was opened in another browser than the one that asked: the code from the
     /// same message is needed too.
     CodeNeeded,
+    /// Another message was asked for too soon; `AppError::retry_after` says when it can be.
+    MailCooldown,
     /// No recovery is under way in this browser (never started, finished, or older than its time limit).
     RecoveryExpired,
 }
@@ -93,6 +95,7 @@ impl ErrorKind {
             ErrorKind::SecurityKeyRejected => "error.security_key_rejected",
             ErrorKind::SecurityKeyDuplicate => "error.security_key_duplicate",
             ErrorKind::CodeNeeded => "error.code_needed",
+            ErrorKind::MailCooldown => "error.mail_cooldown",
             ErrorKind::RecoveryExpired => "error.recovery_expired",
         }
     }
@@ -119,6 +122,7 @@ impl ErrorKind {
             ErrorKind::SecurityKeyExpired | ErrorKind::InvalidSecondFactorCode => 400,
             ErrorKind::SecurityKeyRejected => 401,
             ErrorKind::CodeNeeded | ErrorKind::RecoveryExpired => 400,
+            ErrorKind::MailCooldown => 429,
         }
     }
 }
@@ -161,6 +165,11 @@ impl AppError {
 
     pub fn throttled(retry_after: i64) -> Self {
         Self { retry_after: Some(retry_after.max(1)), ..Self::new(ErrorKind::Throttled) }
+    }
+
+    /// Another message was asked for before `retry_after` seconds passed.
+    pub fn mail_cooldown(retry_after: i64) -> Self {
+        Self { retry_after: Some(retry_after.max(1)), ..Self::new(ErrorKind::MailCooldown) }
     }
 
     /// The message for a person; `{seconds}` in the catalog text becomes the wait.
@@ -254,6 +263,7 @@ mod tests {
             ErrorKind::WrongBrowser,
             ErrorKind::CodeNeeded,
             ErrorKind::RecoveryExpired,
+            ErrorKind::MailCooldown,
         ] {
             assert_ne!(t(kind.message_key()), kind.message_key());
         }

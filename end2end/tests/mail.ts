@@ -15,9 +15,12 @@ export function code(mail: Mail): string {
   return match[0];
 }
 
-export function link(mail: Mail): string {
-  const match = mail.text.match(/https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+/);
-  if (!match) throw new Error(`no link in: ${mail.text}`);
+/** The mail's link to `path` with its token: "/verify-email" (confirming the address), "/login/email" (signing
+ *  in by email) or "/recover" (resetting the password). */
+export function link(mail: Mail, path: "/verify-email" | "/login/email" | "/recover" = "/verify-email"): string {
+  const escaped = path.replace(/[/.]/g, "\\$&");
+  const match = mail.text.match(new RegExp(`https?://[^\\s/]+${escaped}\\?token=[A-Za-z0-9_-]+`));
+  if (!match) throw new Error(`no ${path} link in: ${mail.text}`);
   return match[0];
 }
 
@@ -41,6 +44,20 @@ async function maildevMessages(to: string): Promise<Mail[]> {
   const response = await fetch(`http://127.0.0.1:${MAILDEV_WEB}/email`);
   const all = (await response.json()) as Array<{ subject: string; text: string; to: Array<{ address: string }> }>;
   return all.filter((m) => m.to.some((t) => t.address === to)).map((m) => ({ subject: m.subject, text: m.text }));
+}
+
+/** Waits for the first message to `to` whose subject is `subject` (notices may arrive in any order among
+ *  the other messages) and returns it. */
+export async function waitForSubject(to: string, subject: string, source: "outbox" | "smtp" = "outbox"): Promise<Mail> {
+  let found: Mail | undefined;
+  await expect
+    .poll(async () => {
+      const messages = source === "outbox" ? outboxMessages(to) : await maildevMessages(to);
+      found = messages.find((m) => m.subject === subject);
+      return found !== undefined;
+    }, { message: `mail "${subject}" to ${to}` })
+    .toBe(true);
+  return found!;
 }
 
 /** Waits for the `count`-th message to `to` and returns it. */

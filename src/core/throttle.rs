@@ -19,7 +19,8 @@ pub struct ThrottlePolicy {
 /// Per account (keyed by the normalised email, so unknown addresses behave exactly like known ones).
 pub const PER_ACCOUNT: ThrottlePolicy =
     ThrottlePolicy { free_failures: 5, base_delay_secs: 2, max_delay_secs: 15 * 60, window_secs: 24 * 3600 };
-/// Per client IP: more room (shared addresses), same growth.
+/// Per client IP: more room (shared addresses), same growth; `Key::ip` takes the free failures from
+/// `limits.failures_per_ip_per_day`.
 pub const PER_IP: ThrottlePolicy =
     ThrottlePolicy { free_failures: 30, base_delay_secs: 2, max_delay_secs: 15 * 60, window_secs: 24 * 3600 };
 
@@ -46,8 +47,9 @@ impl Key {
         Self { key: format!("email:{email}"), policy: PER_ACCOUNT }
     }
 
-    pub fn ip(ip: &str) -> Self {
-        Self { key: format!("ip:{ip}"), policy: PER_IP }
+    /// Per client IP, with `free_failures` (`limits.failures_per_ip_per_day`) before the waits start.
+    pub fn ip(ip: &str, free_failures: i64) -> Self {
+        Self { key: format!("ip:{ip}"), policy: ThrottlePolicy { free_failures, ..PER_IP } }
     }
 }
 
@@ -111,7 +113,7 @@ mod tests {
         let tasks: Vec<_> = (0..50)
             .map(|_| {
                 let db = db.clone();
-                tokio::spawn(async move { record_failure(&db, &[Key::ip("192.0.2.1")], now).await })
+                tokio::spawn(async move { record_failure(&db, &[Key::ip("192.0.2.1", 30)], now).await })
             })
             .collect();
         for t in tasks {

@@ -255,6 +255,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("error.throttled", "Too many attempts. Try again in {seconds} seconds."),
     ("error.invalid_code", "That code is wrong or has expired. Check the latest message, or ask for a new code."),
     ("error.invalid_link", "This link is wrong, already used or expired. Ask for a new message."),
+    ("error.mail_cooldown", "A message was sent a moment ago. You can ask for another one in {seconds} seconds."),
     ("error.code_needed", "This link was asked for in another browser. To continue here, also enter the code from the same message."),
     ("error.recovery_expired", "This password reset is no longer waiting: it was finished, or it took longer than 15 minutes. Start again."),
     ("error.wrong_browser", "Open this link in the browser where you signed up, or sign up again here."),

@@ -193,11 +193,14 @@ pub struct LimitsConfig {
     /// Sign-in and recovery messages one client IP may have mailed per day before each further one waits
     /// (a minute, doubling up to an hour).
     pub mail_per_ip_per_day: i64,
+    /// Wrong passwords and codes one client IP may send per day before each further try waits (2 s,
+    /// doubling up to 15 minutes). Addresses shared by many users (offices, carrier NAT) may need more.
+    pub failures_per_ip_per_day: i64,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        Self { body_bytes: 64 * 1024, request_timeout_secs: 30, mail_per_ip_per_day: 20 }
+        Self { body_bytes: 64 * 1024, request_timeout_secs: 30, mail_per_ip_per_day: 20, failures_per_ip_per_day: 30 }
     }
 }
 
@@ -353,6 +356,12 @@ impl RawConfig {
             problems.push(format!(
                 "limits.mail_per_ip_per_day = {} must be between 0 and 1000000",
                 self.limits.mail_per_ip_per_day
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.limits.failures_per_ip_per_day) {
+            problems.push(format!(
+                "limits.failures_per_ip_per_day = {} must be between 1 and 1000000",
+                self.limits.failures_per_ip_per_day
             ));
         }
         if let Some(smtp) = &self.smtp {

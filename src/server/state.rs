@@ -51,6 +51,7 @@ impl AppState {
             mfa_issuer: config.mfa.issuer.clone().unwrap_or_else(|| config.webauthn.rp_name.clone()),
             email_sign_in: config.accounts.email_sign_in,
             mail_per_ip_per_day: config.limits.mail_per_ip_per_day,
+            failures_per_ip_per_day: config.limits.failures_per_ip_per_day,
             ..Settings::default()
         });
         let webauthn = Arc::new(webauthn);

@@ -44,6 +44,8 @@ pub async fn send_email_code(flow: EmailFlow, email: String) -> Result<(), AppEr
     let cx = Ctx::get().await?;
     let result = async {
         let deps = cx.state.deps();
+        // a second message while one is pending: the page then says a new one is on its way
+        let resending = cx.session.get::<PendingEmailCode>(email_code_key(flow)).await.ok().flatten().is_some();
         let requested =
             crate::core::accounts::request(&deps, flow, &email, &cx.meta(), now(), &mut os_seeded_rng()).await?;
         if let Err(err) = send_notice(&cx.state, requested.notice).await {
@@ -53,7 +55,7 @@ pub async fn send_email_code(flow: EmailFlow, email: String) -> Result<(), AppEr
         }
         let pending = PendingEmailCode { email: requested.email, row_id: requested.row_id };
         cx.session.insert(email_code_key(flow), pending).await.map_err(AppError::internal)?;
-        if is_plain_form_post(&cx.parts) {
+        if resending && is_plain_form_post(&cx.parts) {
             set_flash(
                 &cx.session,
                 &Flash { form: "email-code".into(), notice: Some("sent".into()), ..Flash::default() },

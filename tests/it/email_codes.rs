@@ -593,7 +593,7 @@ async fn a_second_message_to_the_same_address_waits(backend: Backend) {
     // known and unknown refused alike (the wait's seconds may differ by the clock's tick)
     let normalise = |s: &str| s.chars().filter(|c| !c.is_ascii_digit()).collect::<String>();
     assert!(
-        refusals.iter().all(|r| r.0 == ErrorKind::Throttled && normalise(&r.2) == normalise(&refusals[0].2)),
+        refusals.iter().all(|r| r.0 == ErrorKind::MailCooldown && normalise(&r.2) == normalise(&refusals[0].2)),
         "{refusals:#?}"
     );
 
@@ -631,7 +631,7 @@ async fn one_ip_may_have_only_so_many_messages_mailed(backend: Backend) {
     let res = send(&mut Browser::from_ip(&app, ip), "sign_in", "lyn@example.com").await;
     let wait = retry_after(&res);
     assert!((50..=60).contains(&wait), "{wait}");
-    assert_eq!(refusal(res).await, (429, ErrorKind::Throttled));
+    assert_eq!(refusal(res).await, (429, ErrorKind::MailCooldown));
     assert!(mails_to(&app, "lyn@example.com").await.iter().all(|m| m.subject != "Your sign-in code"));
     // the address itself was free: from another IP it is mailed
     let res = send(&mut Browser::from_ip(&app, "203.0.113.8"), "sign_in", "lyn@example.com").await;
@@ -648,7 +648,7 @@ async fn a_used_code_ends_the_address_wait(backend: Backend) {
     let mut b = Browser::new(&app);
     assert_eq!(redirected_to(send(&mut b, "sign_in", email).await).await, "/login/email");
     let code = last_mail(&app, email).await.code();
-    assert_eq!(refusal(send(&mut Browser::new(&app), "sign_in", email).await).await, (429, ErrorKind::Throttled));
+    assert_eq!(refusal(send(&mut Browser::new(&app), "sign_in", email).await).await, (429, ErrorKind::MailCooldown));
     assert_eq!(redirected_to(enter(&mut b, "sign_in", &code).await).await, "/account");
     let mut next = Browser::new(&app);
     assert_eq!(redirected_to(send(&mut next, "sign_in", email).await).await, "/login/email");

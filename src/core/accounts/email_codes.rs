@@ -190,7 +190,7 @@ async fn check_code(
     now: i64,
 ) -> Result<(), AccountError> {
     let mut keys = vec![throttle::Key::email(&row.email)];
-    keys.extend(meta.ip.as_deref().map(throttle::Key::ip));
+    keys.extend(meta.ip.as_deref().map(|ip| throttle::Key::ip(ip, deps.settings.failures_per_ip_per_day)));
     if let Some(wait) = throttle::retry_after(deps.db, &keys, now).await? {
         return Err(AccountError::Throttled(wait));
     }

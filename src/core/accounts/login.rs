@@ -37,7 +37,7 @@ pub async fn login(
     };
     let mut keys = vec![Key::email(&email)];
     if let Some(ip) = &meta.ip {
-        keys.push(Key::ip(ip));
+        keys.push(Key::ip(ip, deps.settings.failures_per_ip_per_day));
     }
     if let Some(wait) = throttle::retry_after(deps.db, &keys, now).await? {
         audit::record(deps.db, Event::SignInThrottled, None, meta, json!({"retry_after": wait}), now).await?;

@@ -56,6 +56,8 @@ pub struct Settings {
     pub email_sign_in: EmailSignIn,
     /// Codes and links one client IP may have mailed per day before each further one waits.
     pub mail_per_ip_per_day: i64,
+    /// Wrong passwords and codes one client IP may send per day before each further try waits.
+    pub failures_per_ip_per_day: i64,
 }
 
 impl Default for Settings {
@@ -71,6 +73,7 @@ impl Default for Settings {
             mfa_issuer: "Vestibule".into(),
             email_sign_in: EmailSignIn::All,
             mail_per_ip_per_day: 20,
+            failures_per_ip_per_day: 30,
         }
     }
 }

@@ -117,7 +117,7 @@ pub async fn finish_sign_in(
     now: i64,
     rng: &mut impl CryptoRng,
 ) -> Result<SignInOutcome, PasskeyError> {
-    let ip_key = meta.ip.as_deref().map(Key::ip);
+    let ip_key = meta.ip.as_deref().map(|ip| Key::ip(ip, deps.settings.failures_per_ip_per_day));
     if let Some(key) = &ip_key {
         if let Some(wait) = throttle::retry_after(deps.db, std::slice::from_ref(key), now).await? {
             audit::record(deps.db, Event::SignInThrottled, None, meta, json!({"retry_after": wait}), now).await?;

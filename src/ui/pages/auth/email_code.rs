@@ -47,6 +47,8 @@ fn texts(flow: EmailFlow) -> Texts {
 #[component]
 pub fn EmailCodePage(flow: EmailFlow) -> impl IntoView {
     let send = ServerAction::<SendEmailCode>::new();
+    // "send a new code" is its own action, so only a resend says that a new message is on its way
+    let resend = ServerAction::<SendEmailCode>::new();
     let enter = ServerAction::<EnterEmailCode>::new();
     let by_link = ServerAction::<OpenEmailLink>::new();
     let restart = ServerAction::<RestartEmailCode>::new();
@@ -54,8 +56,8 @@ pub fn EmailCodePage(flow: EmailFlow) -> impl IntoView {
     let token = move || query.read().get("token");
     // hydrated, the forms answer without a page load: read the state again after each
     let state = Resource::new_blocking(
-        move || (send.version().get(), restart.version().get(), token()),
-        move |(_, _, token)| load_email_code_page(flow, token),
+        move || (send.version().get(), resend.version().get(), restart.version().get(), token()),
+        move |(_, _, _, token)| load_email_code_page(flow, token),
     );
     let texts = texts(flow);
     view! {
@@ -98,11 +100,11 @@ pub fn EmailCodePage(flow: EmailFlow) -> impl IntoView {
                     Some(email) => {
                         let sent = flash.as_ref().is_some_and(|f| f.form == "email-code" && f.notice.is_some());
                         let code_error = form_error(enter, flash.clone(), "email-code-verify");
-                        let resend_error = form_error(send, flash, "email-code-send");
+                        let resend_error = form_error(resend, flash, "email-code-send");
                         let code_lead = t("email_code.code_lead").replace("{email}", &email);
                         view! {
                             <Card>
-                                {move || (sent || send.value().get().is_some_and(|r| r.is_ok()))
+                                {move || (sent || resend.value().get().is_some_and(|r| r.is_ok()))
                                     .then(|| view! { <Alert kind=AlertKind::Success>{t("email_code.sent")}</Alert> })}
                                 <FormError error=code_error />
                                 <p>{code_lead}</p>
@@ -118,7 +120,7 @@ pub fn EmailCodePage(flow: EmailFlow) -> impl IntoView {
                                 <p>{t("email_code.resend_lead")}</p>
                                 // side by side with a gap, not two buttons touching
                                 <div class="vs-actions">
-                                    <ActionForm action=send>
+                                    <ActionForm action=resend>
                                         <input type="hidden" name="flow" value=flow.as_str() />
                                         <input type="hidden" name="email" value=email />
                                         <Button kind=ButtonKind::Secondary>{t("email_code.resend")}</Button>
