@@ -6,6 +6,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("nav.login", "Sign in"),
     ("nav.signup", "Create account"),
     ("nav.main", "Main"),
+    ("nav.account", "Your account"),
     ("nav.skip", "Skip to content"),
     ("nav.back_home", "Back to the start page"),
     ("home.title", "Welcome"),

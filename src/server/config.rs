@@ -352,9 +352,9 @@ impl RawConfig {
                 self.limits.request_timeout_secs
             ));
         }
-        if !(0..=1_000_000).contains(&self.limits.mail_per_ip_per_day) {
+        if !(1..=1_000_000).contains(&self.limits.mail_per_ip_per_day) {
             problems.push(format!(
-                "limits.mail_per_ip_per_day = {} must be between 0 and 1000000",
+                "limits.mail_per_ip_per_day = {} must be between 1 and 1000000",
                 self.limits.mail_per_ip_per_day
             ));
         }

@@ -1,4 +1,5 @@
-//! /account/activity: the signed-in owner's own security events, newest first, paged; nobody else's.
+//! /account/activity: the signed-in owner's own security events, newest first, paged; nobody else's. And the
+//! header, which follows the sign-in.
 
 use crate::accounts::verified_account;
 use crate::both;
@@ -68,3 +69,17 @@ async fn events_come_in_pages_of_25(backend: Backend) {
     assert!(html.contains("Confirmed it was you") && html.contains("rel=\"next\""), "{html}");
 }
 both!(paging, events_come_in_pages_of_25);
+
+/// The header offers signing in and up to visitors, and the account to whoever is signed in.
+async fn the_header_follows_the_sign_in(backend: Backend) {
+    let app = app(backend).await;
+    let email = "hal-activity@example.com";
+    verified_account(&app, email).await;
+    let mut visitor = Browser::new(&app);
+    let html = body_text(visitor.get("/").await).await;
+    assert!(html.contains(">Create account</a>") && !html.contains(">Your account</a>"), "{html}");
+    let (mut b, _) = password_sign_in(&app, email).await;
+    let html = body_text(b.get("/").await).await;
+    assert!(html.contains(">Your account</a>") && !html.contains(">Create account</a>"), "{html}");
+}
+both!(header_nav, the_header_follows_the_sign_in);

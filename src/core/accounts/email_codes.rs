@@ -36,7 +36,7 @@ fn mail_keys(deps: &Deps<'_>, email: &str, meta: &RequestMeta) -> Vec<throttle::
     if let Some(ip) = &meta.ip {
         // per client IP: `limits.mail_per_ip_per_day` messages (shared addresses), then the same growth. A
         // policy lets `free_failures + 1` through before the first wait (the address's 0 lets one through)
-        let free_failures = (deps.settings.mail_per_ip_per_day - 1).max(0);
+        let free_failures = deps.settings.mail_per_ip_per_day.saturating_sub(1).max(0);
         let policy = ThrottlePolicy { free_failures, ..MAIL_PER_ADDRESS };
         keys.push(throttle::Key { key: format!("mail-ip:{ip}"), policy });
     }
