@@ -569,6 +569,10 @@ async fn the_required_policy_allows_only_setting_up_a_factor_until_there_is_one(
     for (path, form) in protected {
         assert_eq!(refusal(b.post(path, form).await).await, (403, ErrorKind::MfaSetupRequired), "{path}");
     }
+    // the account-center pages send the visit to setting up a factor
+    for page in ["/account/sessions", "/account/activity"] {
+        assert_eq!(header(&b.get(page).await, "location"), "/account/security", "{page}");
+    }
 
     // setting up the app is what is allowed
     let (mut authenticator, codes) = enrol(&mut b).await;
