@@ -1,6 +1,6 @@
 import { test, expect, Page, TestInfo } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
 import { code, waitForMail } from "./mail";
+import { address, hydrated, ready, seriousViolations } from "./support";
 
 // The account center so far: where you are signed in (/account/sessions: sign out another browser, from a
 // second browser context) and recent activity (/account/activity). Plain forms: both projects.
@@ -8,14 +8,6 @@ import { code, waitForMail } from "./mail";
 const PASSWORD = "plum tractor velvet harbor 42";
 
 test.describe.configure({ timeout: 90_000 });
-
-function address(name: string, info: TestInfo): string {
-  return `${name}-${info.project.name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-async function ready(page: Page, info: TestInfo) {
-  if (info.project.name === "hydrated") await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
 
 async function signUpAndConfirm(page: Page, info: TestInfo, email: string) {
   await page.goto("/signup");
@@ -39,18 +31,11 @@ async function signIn(page: Page, info: TestInfo, email: string, password: strin
   await expect(page).toHaveURL(/\/account$/);
 }
 
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]).analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact}: ${v.id} ${v.help}`);
-}
-
 test("sign out another browser from the sessions page", async ({ page, browser }, info) => {
   const email = address("sid", info);
   await signUpAndConfirm(page, info, email);
   const phone = await browser.newContext({
-    javaScriptEnabled: info.project.name === "hydrated",
+    javaScriptEnabled: hydrated(info),
     userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
   });
   const other = await phone.newPage();
@@ -62,7 +47,7 @@ test("sign out another browser from the sessions page", async ({ page, browser }
   const firefox = page.locator("li", { hasText: "Firefox on Linux" });
   await expect(firefox).toBeVisible();
   await expect(page.locator("[data-session-current]")).toContainText("This browser");
-  if (info.project.name === "hydrated") expect(await seriousViolations(page)).toEqual([]);
+  if (hydrated(info)) expect(await seriousViolations(page)).toEqual([]);
 
   await firefox.getByRole("button", { name: "Sign out this browser" }).click();
   await expect(page.getByText("Signed out. That browser has to sign in again.")).toBeVisible();
@@ -76,7 +61,7 @@ test("recent activity lists sign-ins and failed attempts", async ({ page, browse
   const email = address("ada", info);
   await signUpAndConfirm(page, info, email);
   // a failed attempt from another browser
-  const elsewhere = await browser.newContext({ javaScriptEnabled: info.project.name === "hydrated" });
+  const elsewhere = await browser.newContext({ javaScriptEnabled: hydrated(info) });
   const other = await elsewhere.newPage();
   await other.goto("/login");
   await ready(other, info);
@@ -92,5 +77,5 @@ test("recent activity lists sign-ins and failed attempts", async ({ page, browse
   await expect(events.first()).toContainText("Failed sign-in attempt");
   await expect(page.locator("[data-activity]")).toContainText("Email address confirmed");
   await expect(page.locator("[data-activity]")).toContainText("Account created");
-  if (info.project.name === "hydrated") expect(await seriousViolations(page)).toEqual([]);
+  if (hydrated(info)) expect(await seriousViolations(page)).toEqual([]);
 });

@@ -1,7 +1,6 @@
 import { test, expect, Page, Browser, BrowserContext, Locator, TestInfo } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import * as OTPAuth from "otpauth";
 import { code, link, waitForMail, waitForSubject } from "./mail";
+import { address, Authenticator, axePage, hydrated, open, ready, seriousViolations } from "./support";
 import { SMTP_BASE_URL } from "../playwright.config";
 
 // Signing in with an emailed code or link (/login/email), the forgotten password (/recover, then
@@ -14,7 +13,6 @@ import { SMTP_BASE_URL } from "../playwright.config";
 
 const PASSWORD = "plum tractor velvet harbor 42";
 const NEW_PASSWORD = "quiet lantern orchard meadow 77";
-const STEP_MS = 30_000;
 const INVALID_CODE = "That code is wrong or has expired";
 const SIGN_IN_SUBJECT = "Your sign-in code";
 const RECOVER_SUBJECT = "Reset your password";
@@ -24,22 +22,6 @@ const RECOVER_SUBJECT = "Reset your password";
 test.describe.configure({ timeout: 90_000 });
 
 type Source = "outbox" | "smtp";
-
-function address(name: string, info: TestInfo): string {
-  return `${name}-${info.project.name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-const hydrated = (info: TestInfo) => info.project.name === "hydrated";
-
-/** After a navigation: on the hydrated project, waits until the page is interactive. */
-async function ready(page: Page, info: TestInfo) {
-  if (hydrated(info)) await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
-
-async function open(page: Page, info: TestInfo, path: string) {
-  await page.goto(path);
-  await ready(page, info);
-}
 
 /** Another browser (its own cookies), with JavaScript as the project has it. */
 async function otherBrowser(browser: Browser, info: TestInfo, baseURL: string | undefined, userAgent?: string): Promise<BrowserContext> {
@@ -123,34 +105,6 @@ async function expectSignedInAfterReset(page: Page, email: string) {
   await expect(page).toHaveURL(/\/account\?password_reset=1$/);
   await expect(page.getByRole("status").filter({ hasText: "Your password was changed and every other session was signed out." })).toBeVisible();
   await expect(page.locator("[data-account-email]")).toHaveText(email);
-}
-
-// ---- the authenticator app, as in mfa.spec.ts ----
-
-/** Codes from the key shown at setup; each new code is for the next unused step (a code works once and only
- *  for a step later than the last accepted one), waiting for the clock when that step is too far ahead. */
-class Authenticator {
-  private readonly totp: OTPAuth.TOTP;
-  private last = -Infinity;
-
-  constructor(secret: string) {
-    this.totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" });
-  }
-
-  static step(): number {
-    return Math.floor(Date.now() / STEP_MS);
-  }
-
-  async next(): Promise<string> {
-    const target = Math.max(this.last + 1, Authenticator.step());
-    if (target > Authenticator.step() + 1) {
-      await expect
-        .poll(() => Authenticator.step(), { message: "the clock reaches the step before the code's", timeout: 2 * STEP_MS, intervals: [250] })
-        .toBeGreaterThanOrEqual(target - 1);
-    }
-    this.last = target;
-    return this.totp.generate({ timestamp: target * STEP_MS });
-  }
 }
 
 /** On /account/security: sets up an authenticator app; returns it and the recovery codes shown once. */
@@ -366,31 +320,6 @@ test.describe("with a real SMTP server", () => {
 });
 
 // ---- accessibility ----
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
-    .analyze();
-  const minor = results.violations.filter((v) => v.impact !== "serious" && v.impact !== "critical");
-  if (minor.length > 0) {
-    const description = `${page.url()}: ${minor.map((v) => `${v.impact}: ${v.id} ${v.help}`).join("; ")}`;
-    test.info().annotations.push({ type: "axe, minor or moderate", description });
-    console.log(`axe, minor or moderate: ${description}`);
-  }
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${page.url()} ${v.impact}: ${v.id} ${v.help}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
-
-/** A page axe can run in: the project's own, or for JavaScript off, one with the app's bundle blocked (axe
- *  itself is JavaScript), which renders exactly what a browser without JavaScript gets. */
-async function axePage(page: Page, browser: Browser, info: TestInfo, baseURL: string | undefined): Promise<Page> {
-  if (hydrated(info)) return page;
-  const context = await browser.newContext({ javaScriptEnabled: true, baseURL });
-  const bare = await context.newPage();
-  await bare.route(/\/pkg\/.*\.(js|wasm)$/, (route) => route.abort());
-  return bare;
-}
 
 test("axe: no serious or critical violations on /login/email, /recover (address, code, error) and /recover/password", async ({ page, browser, baseURL }, info) => {
   const p = await axePage(page, browser, info, baseURL);

@@ -1,72 +1,17 @@
 import { test, expect, Page, Browser, TestInfo, CDPSession } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import * as OTPAuth from "otpauth";
 import { code, waitForMail } from "./mail";
+import { address, Authenticator, axePage, hydrated, open, ready, seriousViolations } from "./support";
 
 // Two-step verification: an authenticator app (TOTP) set up on /account/security, the second-factor step of
 // a password sign-in on /login/second-factor, and recovery codes. Plain forms, so every test runs in both
 // projects (hydrated and JavaScript off).
 
 const PASSWORD = "plum tractor velvet harbor 42";
-const STEP_MS = 30_000;
 const WRONG_CODE = /That code is wrong/;
 
 // Each test signs up, sets up the app and signs in again (each password check is a deliberately slow hash):
 // more than the default 30 s on a busy two-core machine.
 test.describe.configure({ timeout: 90_000 });
-
-function address(name: string, info: TestInfo): string {
-  return `${name}-${info.project.name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-const hydrated = (info: TestInfo) => info.project.name === "hydrated";
-
-/** After a navigation: on the hydrated project, waits until the page is interactive. */
-async function ready(page: Page, info: TestInfo) {
-  if (hydrated(info)) await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
-
-async function open(page: Page, info: TestInfo, path: string) {
-  await page.goto(path);
-  await ready(page, info);
-}
-
-/** The authenticator app: codes from the key shown at setup. A code works once and only for a step later
- *  than the last accepted one, so each new code is for the next unused step; when that step is more than one
- *  ahead of the clock (the server takes one step either side), it waits for the clock to get there. */
-class Authenticator {
-  private readonly totp: OTPAuth.TOTP;
-  private last = -Infinity;
-
-  constructor(secret: string) {
-    this.totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" });
-  }
-
-  static step(): number {
-    return Math.floor(Date.now() / STEP_MS);
-  }
-
-  /** A code the server will accept (and then never again). */
-  async next(): Promise<string> {
-    const target = Math.max(this.last + 1, Authenticator.step());
-    if (target > Authenticator.step() + 1) {
-      await expect
-        .poll(() => Authenticator.step(), { message: "the clock reaches the step before the code's", timeout: 2 * STEP_MS, intervals: [250] })
-        .toBeGreaterThanOrEqual(target - 1);
-    }
-    this.last = target;
-    return this.totp.generate({ timestamp: target * STEP_MS });
-  }
-
-  /** Six digits that are not the code of any step the server would look at now. */
-  wrong(): string {
-    const near = new Set([-1, 0, 1, 2].map((d) => this.totp.generate({ timestamp: (Authenticator.step() + d) * STEP_MS })));
-    for (let n = 0; ; n++) {
-      const candidate = String((123456 + n * 111111) % 1_000_000).padStart(6, "0");
-      if (!near.has(candidate)) return candidate;
-    }
-  }
-}
 
 interface Account {
   email: string;
@@ -242,31 +187,6 @@ test("sign in with a recovery code; the same code does not work twice", async ({
   await expect(page).toHaveURL(/\/account\/security\?recovery_used=1$/);
   await expect(page.getByRole("status").filter({ hasText: "8 left." })).toBeVisible();
 });
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
-    .analyze();
-  const minor = results.violations.filter((v) => v.impact !== "serious" && v.impact !== "critical");
-  if (minor.length > 0) {
-    const description = `${page.url()}: ${minor.map((v) => `${v.impact}: ${v.id} ${v.help}`).join("; ")}`;
-    test.info().annotations.push({ type: "axe, minor or moderate", description });
-    console.log(`axe, minor or moderate: ${description}`);
-  }
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact}: ${v.id} (${v.nodes.length}) ${v.help}`);
-}
-
-/** A page axe can run in: the project's own, or for JavaScript off, one with the app's bundle blocked (axe
- *  itself is JavaScript), which renders exactly what a browser without JavaScript gets. */
-async function axePage(page: Page, browser: Browser, info: TestInfo): Promise<Page> {
-  if (hydrated(info)) return page;
-  const context = await browser.newContext({ javaScriptEnabled: true });
-  const bare = await context.newPage();
-  await bare.route(/\/pkg\/.*\.(js|wasm)$/, (route) => route.abort());
-  return bare;
-}
 
 test("axe: no serious or critical violations on the setup (QR code) and the second-factor step", async ({ page, browser }, info) => {
   const p = await axePage(page, browser, info);

@@ -189,13 +189,7 @@ pub async fn after_first_factor(
     }
     let factors = crate::core::mfa::factors(&state.db, account_id).await?;
     if factors.required_at_sign_in() {
-        let pending = PendingSecondFactor {
-            account_id: account_id.to_string(),
-            methods: methods.to_vec(),
-            started_at: now(),
-            for_reset: false,
-        };
-        return start_second_factor(session, pending).await;
+        return start_second_factor(session, account_id, methods, false).await;
     }
     sign_in(session, account_id, methods).await?;
     let policy_required = state.config.mfa.policy == crate::server::config::MfaPolicy::Required;
@@ -206,8 +200,20 @@ pub async fn after_first_factor(
     Ok("/account".into())
 }
 
-/// Holds the session half signed in until the second factor passes; returns the second-factor page.
-async fn start_second_factor(session: &Session, pending: PendingSecondFactor) -> Result<String, AppError> {
+/// Holds the session half signed in until the second factor passes (then signs in, or with `for_reset`
+/// grants the password reset); returns the second-factor page.
+async fn start_second_factor(
+    session: &Session,
+    account_id: &str,
+    methods: &[String],
+    for_reset: bool,
+) -> Result<String, AppError> {
+    let pending = PendingSecondFactor {
+        account_id: account_id.to_string(),
+        methods: methods.to_vec(),
+        started_at: now(),
+        for_reset,
+    };
     // a new id here too: the half-signed-in state is a privilege change
     session.cycle_id().await.map_err(AppError::internal)?;
     // whoever was signed in before in this browser is not any more: half signed in means signed out
@@ -228,13 +234,7 @@ pub async fn after_recovery_code(
 ) -> Result<String, AppError> {
     let factors = crate::core::mfa::factors(&state.db, account_id).await?;
     if factors.required_at_sign_in() {
-        let pending = PendingSecondFactor {
-            account_id: account_id.to_string(),
-            methods: methods.to_vec(),
-            started_at: now(),
-            for_reset: true,
-        };
-        return start_second_factor(session, pending).await;
+        return start_second_factor(session, account_id, methods, true).await;
     }
     grant_reset(session, account_id, methods.to_vec()).await
 }
@@ -317,6 +317,16 @@ pub async fn require_account(session: &Session) -> Result<String, AppError> {
         return Err(AppError::new(ErrorKind::MfaSetupRequired));
     }
     Ok(account_id)
+}
+
+/// `require_account` for page loaders: `None` for a visitor (the page then offers signing in), the other
+/// refusals as errors.
+pub async fn account_or_none(session: &Session) -> Result<Option<String>, AppError> {
+    match require_account(session).await {
+        Ok(id) => Ok(Some(id)),
+        Err(e) if e.kind == ErrorKind::SignInRequired => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Whether the session signed in (or confirmed it is them) within `max_age` seconds.

@@ -44,10 +44,8 @@ pub async fn load_activity_page(before: Option<String>) -> Result<Option<Activit
     use crate::db::audit;
     use crate::types::ActivityEntry;
     let cx = Ctx::get().await?;
-    let account_id = match crate::server::auth::require_account(&cx.session).await {
-        Ok(id) => id,
-        Err(e) if e.kind == crate::error::ErrorKind::SignInRequired => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(account_id) = crate::server::auth::account_or_none(&cx.session).await? else {
+        return Ok(None);
     };
     let pool = &cx.state.db.pool;
     let mut rows = match before.as_deref().filter(|b| !b.is_empty()) {
@@ -81,10 +79,8 @@ pub async fn load_sessions_page() -> Result<Option<SessionsPageState>, AppError>
     use crate::server::sessions::{id_hash, ACCOUNT_ID_KEY};
     use crate::types::SessionView;
     let cx = Ctx::get().await?;
-    let account_id = match crate::server::auth::require_account(&cx.session).await {
-        Ok(id) => id,
-        Err(e) if e.kind == crate::error::ErrorKind::SignInRequired => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(account_id) = crate::server::auth::account_or_none(&cx.session).await? else {
+        return Ok(None);
     };
     let current = cx.session.id().map(|id| id_hash(&id));
     let now = now();

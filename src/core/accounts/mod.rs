@@ -5,15 +5,13 @@
 mod email_codes;
 mod login;
 mod password;
-mod recovery;
 mod signup;
 mod verify;
 
 pub use email_codes::{
     link_needs_code, mail_not_sent, redeem_code, redeem_link, request, EmailSignIn, Redeemed, Requested,
 };
-pub use password::change_password;
-pub use recovery::reset_password;
+pub use password::{change_password, reset_password};
 
 pub use login::{login, LoginInput, LoginOutcome};
 pub use signup::{signup, SignupInput};

@@ -1,6 +1,7 @@
 //! A new password for an account: chosen by the signed-in owner (change, or a first password for an
-//! account that had none), or at the end of a recovery (`recovery.rs`). Either way every open code and link
-//! of the account is voided and every session signed in with the old password ends.
+//! account that had none), or at the end of a recovery, once the address (and the second factor, when the
+//! account has one) proved it is the owner (the web layer enforces that order). Either way every open code
+//! and link of the account is voided and every session signed in with the old password ends.
 
 use serde_json::json;
 
@@ -12,16 +13,16 @@ use crate::db::{accounts, sessions, verifications};
 
 /// Sets `password` (same rules as at sign-up) and records `event`: voids every open code and link of the
 /// account, ends all its sessions (the caller gives this browser a fresh one) and clears its password
-/// throttle. Returns the account's address. Refresh tokens join the sessions here when the OAuth provider
-/// issues them.
-pub(super) async fn replace_password(
+/// throttle. Returns the account's address and whether it had a password before. Refresh tokens join the
+/// sessions here when the OAuth provider issues them.
+async fn replace_password(
     deps: &Deps<'_>,
     account_id: &str,
     password: &str,
     event: Event,
     meta: &RequestMeta,
     now: i64,
-) -> Result<String, AccountError> {
+) -> Result<(String, bool), AccountError> {
     let account = accounts::find_by_id(&deps.db.pool, account_id).await?.ok_or(AccountError::InvalidCode)?;
     let password = policy::check(password, &PasswordContext { email: &account.email, only_factor: true })
         .map_err(AccountError::Password)?;
@@ -32,9 +33,10 @@ pub(super) async fn replace_password(
     let ended = sessions::delete_for_account(&mut *tx, account_id).await?;
     tx.commit().await?;
     throttle::clear(deps.db, &throttle::Key::email(&account.email)).await?;
-    let detail = json!({"sessions_ended": ended, "had_password": account.password_hash.is_some()});
+    let had_password = account.password_hash.is_some();
+    let detail = json!({"sessions_ended": ended, "had_password": had_password});
     audit::record(deps.db, event, Some(account_id), meta, detail, now).await?;
-    Ok(account.email)
+    Ok((account.email, had_password))
 }
 
 /// The signed-in owner's new password (the caller checked a recent sign-in). Returns the notice for the
@@ -46,8 +48,19 @@ pub async fn change_password(
     meta: &RequestMeta,
     now: i64,
 ) -> Result<Notice, AccountError> {
-    let had_password =
-        accounts::find_by_id(&deps.db.pool, account_id).await?.is_some_and(|a| a.password_hash.is_some());
-    let to = replace_password(deps, account_id, password, Event::PasswordChanged, meta, now).await?;
+    let (to, had_password) = replace_password(deps, account_id, password, Event::PasswordChanged, meta, now).await?;
     Ok(Notice::PasswordChanged { to, from: crate::core::user_agent::describe(meta), first: !had_password })
+}
+
+/// The recovered account's new password (the caller checked the recovery's grant). Returns the notice for
+/// its owner.
+pub async fn reset_password(
+    deps: &Deps<'_>,
+    account_id: &str,
+    password: &str,
+    meta: &RequestMeta,
+    now: i64,
+) -> Result<Notice, AccountError> {
+    let (to, _) = replace_password(deps, account_id, password, Event::PasswordReset, meta, now).await?;
+    Ok(Notice::PasswordReset { to, from: crate::core::user_agent::describe(meta) })
 }

@@ -1,9 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use crate::error::ErrorKind;
+use super::or_redirect;
 use crate::i18n::t;
 use crate::server_fns::account::load_activity_page;
 use crate::ui::components::Card;
@@ -20,13 +19,9 @@ pub fn ActivityPage() -> impl IntoView {
         <p><a href="/account" class="vs-link">{t("activity.back")}</a></p>
         <Suspense>
             {move || Suspend::new(async move {
-                let state = match page.await {
-                    Ok(Some(state)) => state,
-                    // the MFA policy wants a second factor set up before anything else
-                    Err(e) if e.kind == ErrorKind::MfaSetupRequired => {
-                        return view! { <Redirect path="/account/security" /> }.into_any();
-                    }
-                    _ => return view! { <Redirect path="/login" /> }.into_any(),
+                let state = match or_redirect(page.await) {
+                    Ok(state) => state,
+                    Err(away) => return away,
                 };
                 let paged = query.read_untracked().get("before").is_some();
                 view! {

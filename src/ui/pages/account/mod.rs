@@ -5,3 +5,20 @@ mod sessions;
 
 pub use activity::ActivityPage;
 pub use sessions::SessionsPage;
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::error::{AppError, ErrorKind};
+
+/// A page's data (`None`: nobody signed in), or the redirect a visitor gets instead: to setting up a second
+/// factor while the MFA policy holds the session there, otherwise to sign-in.
+fn or_redirect<T>(loaded: Result<Option<T>, AppError>) -> Result<T, AnyView> {
+    match loaded {
+        Ok(Some(state)) => Ok(state),
+        Err(e) if e.kind == ErrorKind::MfaSetupRequired => {
+            Err(view! { <Redirect path="/account/security" /> }.into_any())
+        }
+        _ => Err(view! { <Redirect path="/login" /> }.into_any()),
+    }
+}

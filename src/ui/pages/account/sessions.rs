@@ -1,9 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use crate::error::ErrorKind;
+use super::or_redirect;
 use crate::i18n::t;
 use crate::server_fns::account::{load_sessions_page, EndOtherSessions, EndSession};
 use crate::server_fns::mfa::{ConfirmWithRecoveryCode, ConfirmWithTotp};
@@ -46,13 +45,9 @@ pub fn SessionsPage() -> impl IntoView {
         <p><a href="/account" class="vs-link">{t("sessions.back")}</a></p>
         <Suspense>
             {move || Suspend::new(async move {
-                let state = match page.await {
-                    Ok(Some(state)) => state,
-                    // the MFA policy wants a second factor set up before anything else
-                    Err(e) if e.kind == ErrorKind::MfaSetupRequired => {
-                        return view! { <Redirect path="/account/security" /> }.into_any();
-                    }
-                    _ => return view! { <Redirect path="/login" /> }.into_any(),
+                let state = match or_redirect(page.await) {
+                    Ok(state) => state,
+                    Err(away) => return away,
                 };
                 let end_error = form_error(end, state.flash.clone(), "sessions");
                 let others_error = form_error(end_others, state.flash.clone(), "sessions");
