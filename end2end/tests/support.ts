@@ -80,7 +80,8 @@ export async function seriousViolations(page: Page): Promise<string[]> {
  *  itself is JavaScript), which renders exactly what a browser without JavaScript gets. */
 export async function axePage(page: Page, browser: Browser, info: TestInfo, baseURL?: string): Promise<Page> {
   if (hydrated(info)) return page;
-  const context = await browser.newContext({ javaScriptEnabled: true, baseURL });
+  // an explicit `baseURL: undefined` would drop the project's own, so pass it only when given
+  const context = await browser.newContext({ javaScriptEnabled: true, ...(baseURL ? { baseURL } : {}) });
   const bare = await context.newPage();
   await bare.route(/\/pkg\/.*\.(js|wasm)$/, (route) => route.abort());
   return bare;
