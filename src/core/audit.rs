@@ -160,4 +160,41 @@ mod tests {
         assert!(sqlx::query("UPDATE audit_events SET kind = 'x'").execute(&db.pool).await.is_err());
         assert!(sqlx::query("DELETE FROM audit_events").execute(&db.pool).await.is_err());
     }
+
+    #[tokio::test]
+    async fn the_only_change_allowed_is_turning_an_accounts_events_into_pseudonymous_stubs() {
+        let (_dir, db) = crate::db::test_db().await;
+        let meta = RequestMeta { ip: Some("192.0.2.7".into()), user_agent: Some("ua".into()), operation_id: None };
+        for account in [Some("acct"), None] {
+            record(&db, Event::SignOut, account, &meta, serde_json::json!({"x": 1}), 42)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let update = |sql: &'static str| sqlx::query(sql).execute(&db.pool);
+        // not a stub: some personal data kept, another kind, another time, a pseudonym that is not one
+        assert!(update("UPDATE audit_events SET account_id = 'erased:p', ip = NULL, user_agent = NULL").await.is_err());
+        let other_kind = "UPDATE audit_events SET account_id = 'erased:p', ip = NULL, user_agent = NULL, \
+                          detail = NULL, kind = 'x' WHERE account_id = 'acct'";
+        assert!(update(other_kind).await.is_err());
+        let other_time = "UPDATE audit_events SET account_id = 'erased:p', ip = NULL, user_agent = NULL, \
+                          detail = NULL, at = 1 WHERE account_id = 'acct'";
+        assert!(update(other_time).await.is_err());
+        let not_pseudonym = "UPDATE audit_events SET account_id = 'someone', ip = NULL, user_agent = NULL, \
+                             detail = NULL WHERE account_id = 'acct'";
+        assert!(update(not_pseudonym).await.is_err());
+        // events without an account are never rewritten
+        let anonymous = "UPDATE audit_events SET account_id = 'erased:p', ip = NULL, user_agent = NULL, \
+                         detail = NULL WHERE account_id IS NULL";
+        assert!(update(anonymous).await.is_err());
+        // the stub itself
+        let stub = "UPDATE audit_events SET account_id = 'erased:p', ip = NULL, user_agent = NULL, detail = NULL \
+                    WHERE account_id = 'acct'";
+        assert!(update(stub).await.is_ok());
+        let rows = repo::for_account(&db.pool, "erased:p", 10).await.unwrap_or_default();
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].kind.as_str(), rows[0].at, rows[0].ip.as_deref()), ("sign_out", 42, None));
+        // and a stub stays what it is
+        assert!(update("UPDATE audit_events SET account_id = 'erased:q' WHERE account_id = 'erased:p'").await.is_err());
+        assert!(update("DELETE FROM audit_events").await.is_err());
+    }
 }

@@ -14,6 +14,17 @@ pub struct AccountRow {
     pub created_at: i64,
     /// WebAuthn user handle (random UUID), once the account has had a passkey.
     pub user_handle: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// BCP 47 language tag the owner prefers.
+    pub locale: Option<String>,
+    /// IANA time zone name.
+    pub time_zone: Option<String>,
+    /// The operator-defined attributes: a JSON object keyed by attribute key.
+    pub attributes: String,
+    /// When the owner asked to delete the account; erased at `deletion_due_at` unless a sign-in cancels it.
+    pub deletion_requested_at: Option<i64>,
+    pub deletion_due_at: Option<i64>,
 }
 
 impl std::fmt::Debug for AccountRow {
@@ -22,7 +33,8 @@ impl std::fmt::Debug for AccountRow {
     }
 }
 
-const COLUMNS: &str = "id, email, email_verified_at, display_name, password_hash, status, created_at, user_handle";
+const COLUMNS: &str = "id, email, email_verified_at, display_name, password_hash, status, created_at, user_handle, \
+     given_name, family_name, locale, time_zone, attributes, deletion_requested_at, deletion_due_at";
 
 pub async fn find_by_email<'e>(db: impl AnyExecutor<'e>, email: &str) -> Result<Option<AccountRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE email = $1")).bind(email).fetch_optional(db).await

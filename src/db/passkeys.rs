@@ -54,7 +54,8 @@ pub async fn find_with_owner<'e>(
 ) -> Result<Option<(PasskeyRow, AccountRow)>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT c.id, c.account_id, c.credential_id, c.name, c.aaguid, c.credential, c.created_at, c.last_used_at, \
-         a.id, a.email, a.email_verified_at, a.display_name, a.password_hash, a.status, a.created_at, a.user_handle \
+         a.id, a.email, a.email_verified_at, a.display_name, a.password_hash, a.status, a.created_at, a.user_handle, \
+         a.given_name, a.family_name, a.locale, a.time_zone, a.attributes, a.deletion_requested_at, a.deletion_due_at \
          FROM webauthn_credentials c JOIN accounts a ON a.id = c.account_id WHERE c.credential_id = $1",
     )
     .bind(credential_id)
@@ -80,6 +81,13 @@ pub async fn find_with_owner<'e>(
         status: r.try_get(13)?,
         created_at: r.try_get(14)?,
         user_handle: r.try_get(15)?,
+        given_name: r.try_get(16)?,
+        family_name: r.try_get(17)?,
+        locale: r.try_get(18)?,
+        time_zone: r.try_get(19)?,
+        attributes: r.try_get(20)?,
+        deletion_requested_at: r.try_get(21)?,
+        deletion_due_at: r.try_get(22)?,
     };
     Ok(Some((passkey, owner)))
 }

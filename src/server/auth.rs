@@ -157,9 +157,16 @@ pub async fn notify(state: &AppState, notice: Notice) {
     }
 }
 
-/// Marks the session signed in by `methods`, under a new id (the pre-sign-in id stops working). Sign-in
-/// flows call `after_first_factor`, which decides whether the second-factor step comes first.
-pub async fn sign_in(session: &Session, account_id: &str, methods: &[String]) -> Result<(), AppError> {
+/// Marks the session signed in by `methods`, under a new id (the pre-sign-in id stops working), then does
+/// what every completed sign-in does (`signed_in::on_sign_in`). Sign-in flows call `after_first_factor`,
+/// which decides whether the second-factor step comes first.
+async fn sign_in(
+    state: &AppState,
+    session: &Session,
+    account_id: &str,
+    methods: &[String],
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
     session.cycle_id().await.map_err(AppError::internal)?;
     session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(AppError::internal)?;
     session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
@@ -169,7 +176,7 @@ pub async fn sign_in(session: &Session, account_id: &str, methods: &[String]) ->
     for stale in FLOW_KEYS {
         let _ = session.remove_value(stale).await;
     }
-    Ok(())
+    crate::server::signed_in::on_sign_in(state, session, account_id, meta).await
 }
 
 /// Where a first factor (password, emailed code, passkey) leads: into the second-factor step when the
@@ -180,18 +187,19 @@ pub async fn after_first_factor(
     session: &Session,
     account_id: &str,
     methods: &[String],
+    meta: &RequestMeta,
 ) -> Result<String, AppError> {
     if methods.iter().any(|m| m == "mfa") {
         // multi-factor by itself (a user-verified passkey): neither a second step nor the policy applies,
         // and the passkey hot path reads no factor tables
-        sign_in(session, account_id, methods).await?;
+        sign_in(state, session, account_id, methods, meta).await?;
         return Ok("/account".into());
     }
     let factors = crate::core::mfa::factors(&state.db, account_id).await?;
     if factors.required_at_sign_in() {
         return start_second_factor(session, account_id, methods, false).await;
     }
-    sign_in(session, account_id, methods).await?;
+    sign_in(state, session, account_id, methods, meta).await?;
     let policy_required = state.config.mfa.policy == crate::server::config::MfaPolicy::Required;
     if policy_required {
         session.insert(MFA_SETUP_KEY, true).await.map_err(AppError::internal)?;
@@ -263,7 +271,9 @@ pub async fn pending_second_factor(session: &Session) -> Option<PendingSecondFac
 /// Completes the second-factor step: signed in with both factors' methods (`sign_in` drops the pending
 /// step), and `Ok(None)`; or, for a password reset, `Ok(Some(page))` of the new password.
 pub async fn finish_second_factor(
+    state: &AppState,
     session: &Session,
+    meta: &RequestMeta,
     pending: PendingSecondFactor,
     method: &str,
 ) -> Result<Option<String>, AppError> {
@@ -273,7 +283,7 @@ pub async fn finish_second_factor(
         let _ = session.remove_value(SECOND_FACTOR_KEY).await;
         return grant_reset(session, &pending.account_id, methods).await.map(Some);
     }
-    sign_in(session, &pending.account_id, &methods).await.map(|()| None)
+    sign_in(state, session, &pending.account_id, &methods, meta).await.map(|()| None)
 }
 
 /// A signed-in user confirmed it is them (step-up) with `proved`: the id rotates, the sign-in time

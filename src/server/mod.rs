@@ -13,4 +13,5 @@ pub mod router;
 pub mod serve;
 pub mod session_client;
 pub mod sessions;
+pub mod signed_in;
 pub mod state;

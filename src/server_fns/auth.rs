@@ -91,7 +91,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
         let input = LoginInput { email: &email, password: &password };
         match login(&cx.state.deps(), &input, &cx.meta(), now(), &mut os_seeded_rng()).await? {
             LoginOutcome::SignedIn { account_id } => {
-                after_first_factor(&cx.state, &cx.session, &account_id, &["pwd".to_string()]).await
+                after_first_factor(&cx.state, &cx.session, &account_id, &["pwd".to_string()], &cx.meta()).await
             }
             LoginOutcome::NeedsVerification { email, notice, row_id } => {
                 send_notice(&cx.state, notice).await?;
@@ -139,8 +139,14 @@ pub async fn verify_email_link(token: String) -> Result<(), AppError> {
 async fn after_verification(cx: &ctx::Ctx, verified: crate::core::accounts::Verified) -> Result<String, AppError> {
     if verified.same_session {
         // the code or link from the mailbox is a one-time code (RFC 8176 "otp")
-        crate::server::auth::after_first_factor(&cx.state, &cx.session, &verified.account_id, &["otp".to_string()])
-            .await
+        crate::server::auth::after_first_factor(
+            &cx.state,
+            &cx.session,
+            &verified.account_id,
+            &["otp".to_string()],
+            &cx.meta(),
+        )
+        .await
     } else {
         Ok("/login?verified=1".to_string())
     }

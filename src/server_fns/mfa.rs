@@ -49,7 +49,7 @@ pub async fn sign_in_with_totp(code: String) -> Result<(), AppError> {
         let email = email_of(&cx, &pending.account_id).await?;
         crate::core::mfa::totp::verify(&cx.state.deps(), &pending.account_id, &email, &code, &cx.meta(), now()).await?;
         let account_id = pending.account_id.clone();
-        let next = finish_second_factor(&cx.session, pending, "otp").await?;
+        let next = finish_second_factor(&cx.state, &cx.session, &cx.meta(), pending, "otp").await?;
         let detail = serde_json::json!({"method": "totp"});
         record(&cx.state.db, Event::SecondFactorPassed, Some(&account_id), &cx.meta(), detail, now()).await?;
         Ok(next.unwrap_or_else(|| "/account".to_string()))
@@ -70,7 +70,7 @@ pub async fn sign_in_with_recovery_code(code: String) -> Result<(), AppError> {
             pending_second_factor(&cx.session).await.ok_or_else(|| AppError::new(ErrorKind::SignInRequired))?;
         let account_id = pending.account_id.clone();
         crate::core::mfa::recovery::redeem(&cx.state.deps(), &account_id, &code, &cx.meta(), now()).await?;
-        let next = finish_second_factor(&cx.session, pending, "otp").await?;
+        let next = finish_second_factor(&cx.state, &cx.session, &cx.meta(), pending, "otp").await?;
         let detail = serde_json::json!({"method": "recovery_code"});
         record(&cx.state.db, Event::SecondFactorPassed, Some(&account_id), &cx.meta(), detail, now()).await?;
         Ok(next.unwrap_or_else(|| "/account/security?recovery_used=1".to_string()))

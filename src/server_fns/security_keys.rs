@@ -125,7 +125,7 @@ pub async fn security_key_sign_in_finish(credential: String) -> Result<String, A
             pending_second_factor(&cx.session).await.ok_or_else(|| AppError::new(ErrorKind::SignInRequired))?;
         let account_id = pending.account_id.clone();
         finish_use(&cx, &account_id, &credential).await?;
-        let next = finish_second_factor(&cx.session, pending, "hwk").await?;
+        let next = finish_second_factor(&cx.state, &cx.session, &cx.meta(), pending, "hwk").await?;
         let detail = serde_json::json!({"method": "security_key"});
         record(&cx.state.db, Event::SecondFactorPassed, Some(&account_id), &cx.meta(), detail, now()).await?;
         Ok::<_, AppError>(next.unwrap_or_else(|| "/account".to_string()))

@@ -1,0 +1,20 @@
+//! What every completed sign-in does besides marking the session, whichever way it signed in (password,
+//! emailed code, passkey, second factor, password reset).
+
+use tower_sessions::Session;
+
+use crate::core::audit::RequestMeta;
+use crate::error::AppError;
+use crate::server::state::AppState;
+
+/// Runs once a session has signed in as `account_id` (the session already holds the account).
+pub async fn on_sign_in(
+    state: &AppState,
+    session: &Session,
+    account_id: &str,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    // account deletion and progressive profiling hook in here
+    let _ = (state, session, account_id, meta);
+    Ok(())
+}
