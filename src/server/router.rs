@@ -28,6 +28,15 @@ use crate::server::sessions::{self, DbSessionStore};
 use crate::server::state::AppState;
 use crate::server::{csrf, headers, health, operation, session_client};
 
+/// The app's routes, generated once per process. Generating renders the whole app with resource loading
+/// suppressed by a process-wide flag (leptos_server's `SuppressResourceLoad`): a page render elsewhere that
+/// polls a resource for the first time meanwhile waits for ever (leptos issue #4773). The server builds
+/// its router once, but the integration tests build one per test, in parallel with other tests' requests.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn build(state: AppState, store: DbSessionStore) -> Router {
     build_with(state, store, Router::new())
 }
@@ -36,7 +45,7 @@ pub fn build(state: AppState, store: DbSessionStore) -> Router {
 /// that writes the session, one that never answers) to test the stack without test code in the product.
 pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState>) -> Router {
     let config = state.config.clone();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context_state = state.clone();
     let shell_options = state.leptos.clone();
 
