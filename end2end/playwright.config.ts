@@ -11,6 +11,11 @@ export const BIN = path.join(ROOT, "target", "release", "vestibule");
 export const SMTP_PORT = 3102;
 export const SMTP_BASE_URL = `http://localhost:${SMTP_PORT}`;
 export const SMTP_DATA_DIR = path.join(ROOT, "target", "e2e-data-smtp");
+// the profile portal: operator-defined profile attributes from end2end/profile-portal.toml, one of them
+// required (tests/profile.spec.ts); mail over SMTP to maildev like the second portal
+export const PROFILE_PORT = 3104;
+export const PROFILE_BASE_URL = `http://localhost:${PROFILE_PORT}`;
+export const PROFILE_DATA_DIR = path.join(ROOT, "target", "e2e-data-profile");
 export const MAILDEV_SMTP = 1025;
 export const MAILDEV_WEB = 1080;
 export const SERVER_ENV = {
@@ -25,6 +30,9 @@ export const SERVER_ENV = {
   VESTIBULE_LIMITS__MAIL_PER_IP_PER_DAY: "100000",
   // likewise wrong passwords and codes from 127.0.0.1 (the per-address throttle still applies)
   VESTIBULE_LIMITS__FAILURES_PER_IP_PER_DAY: "100000",
+  // a deletion is due at once, so account_data.spec.ts can erase with `vestibule purge` right away (no other
+  // spec deletes an account on this portal; the SMTP portal below keeps the default grace period)
+  VESTIBULE_ACCOUNTS__DELETION_GRACE_SECS: "0",
 };
 
 // Debian's Chromium, never a downloaded browser. The flags keep it from reaching for the network, which
@@ -95,8 +103,32 @@ export default defineConfig({
         VESTIBULE_SMTP__FROM: "Vestibule <no-reply@localhost>",
         // the shortest recent-sign-in window, so password.spec.ts can reach a sign-in too old for changes
         VESTIBULE_ACCOUNTS__RECENT_SIGN_IN_SECS: "60",
+        // a week, the default: account_data.spec.ts cancels a deletion here by signing in
+        VESTIBULE_ACCOUNTS__DELETION_GRACE_SECS: "604800",
       },
       url: `${SMTP_BASE_URL}/readyz`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      // the profile portal (PROFILE_PORT): production mode, mail over SMTP, attributes from a TOML file
+      command: `rm -rf "${PROFILE_DATA_DIR}" && exec "${BIN}" serve`,
+      cwd: ROOT,
+      env: {
+        ...SERVER_ENV,
+        VESTIBULE_CONFIG: path.join(ROOT, "end2end", "profile-portal.toml"),
+        VESTIBULE_BIND: `127.0.0.1:${PROFILE_PORT}`,
+        VESTIBULE_PUBLIC_URL: PROFILE_BASE_URL,
+        VESTIBULE_DATA_DIR: PROFILE_DATA_DIR,
+        VESTIBULE_DEV_MODE: "false",
+        VESTIBULE_SMTP__HOST: "127.0.0.1",
+        VESTIBULE_SMTP__PORT: String(MAILDEV_SMTP),
+        VESTIBULE_SMTP__SECURITY: "plain",
+        VESTIBULE_SMTP__FROM: "Vestibule <no-reply@localhost>",
+      },
+      url: `${PROFILE_BASE_URL}/readyz`,
       timeout: 60_000,
       reuseExistingServer: false,
       stdout: "pipe",

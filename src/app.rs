@@ -10,10 +10,11 @@ use leptos_router::{
 use crate::i18n::t;
 use crate::types::EmailFlow;
 use crate::ui::layouts::PageLayout;
-use crate::ui::pages::account::{ActivityPage, SessionsPage};
+use crate::ui::pages::account::EmailPage;
+use crate::ui::pages::account::{AccountPage, CompleteProfilePage};
+use crate::ui::pages::account::{ActivityPage, DataPage, SessionsPage};
 use crate::ui::pages::auth::{
-    AccountPage, EmailCodePage, LoginPage, ResetPasswordPage, SecondFactorPage, SecurityPage, SignupPage,
-    VerifyEmailPage,
+    EmailCodePage, LoginPage, ResetPasswordPage, SecondFactorPage, SecurityPage, SignupPage, VerifyEmailPage,
 };
 use crate::ui::pages::{dev_outbox::DevOutboxPage, home::HomePage, not_found::NotFoundPage};
 
@@ -65,9 +66,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/recover/password") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/complete-profile") view=CompleteProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/account/security") view=SecurityPage ssr=SsrMode::Async />
                     <Route path=path!("/account/activity") view=ActivityPage ssr=SsrMode::Async />
                     <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/data") view=DataPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/email") view=EmailPage ssr=SsrMode::Async />
                     <Route path=path!("/dev/outbox") view=DevOutboxPage ssr=SsrMode::Async />
                 </Routes>
             </PageLayout>

@@ -63,6 +63,8 @@ pub enum ErrorKind {
     MailCooldown,
     /// No recovery is under way in this browser (never started, finished, or older than its time limit).
     RecoveryExpired,
+    /// A new address was confirmed, but another account took it in the meantime: nothing changed.
+    EmailTaken,
 }
 
 impl ErrorKind {
@@ -97,6 +99,7 @@ impl ErrorKind {
             ErrorKind::CodeNeeded => "error.code_needed",
             ErrorKind::MailCooldown => "error.mail_cooldown",
             ErrorKind::RecoveryExpired => "error.recovery_expired",
+            ErrorKind::EmailTaken => "error.email_taken",
         }
     }
 
@@ -123,6 +126,7 @@ impl ErrorKind {
             ErrorKind::SecurityKeyRejected => 401,
             ErrorKind::CodeNeeded | ErrorKind::RecoveryExpired => 400,
             ErrorKind::MailCooldown => 429,
+            ErrorKind::EmailTaken => 409,
         }
     }
 }
@@ -264,6 +268,7 @@ mod tests {
             ErrorKind::CodeNeeded,
             ErrorKind::RecoveryExpired,
             ErrorKind::MailCooldown,
+            ErrorKind::EmailTaken,
         ] {
             assert_ne!(t(kind.message_key()), kind.message_key());
         }

@@ -37,6 +37,9 @@ enum Command {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Erase every account whose deletion is due (its grace period is over), print how many, and exit.
+    /// `serve` also does this every `accounts.purge_interval_secs`.
+    Purge,
     /// Second factors: `reseal` moves every TOTP seed to the current `mfa.seal_key` (key rotation).
     Mfa {
         #[command(subcommand)]
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
             }
             Command::MailTest { to, note } => mail_test(config, &to, &note).await,
             Command::Mfa { action: MfaAction::Reseal } => reseal(config).await,
+            Command::Purge => purge(config).await,
         }
     });
     match result {
@@ -106,6 +110,17 @@ async fn reseal(config: Config) -> Result<(), String> {
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let moved = vestibule::core::mfa::totp::reseal_all(&state.deps(), &mut rng).await.map_err(|e| e.to_string())?;
     println!("{moved} TOTP seed(s) re-sealed under key {}", state.sealer.current_key_id());
+    Ok(())
+}
+
+async fn purge(config: Config) -> Result<(), String> {
+    // the server's state: the same database and token key (the erased accounts' pseudonyms depend on it)
+    let (state, _) = serve::prepare(config).await.map_err(|e| e.to_string())?;
+    let now = vestibule::server::auth::now();
+    let erased = vestibule::core::accounts::erase::erase_due(&state.db, &state.token_key, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("{erased} account(s) erased");
     Ok(())
 }
 

@@ -86,3 +86,12 @@ export async function axePage(page: Page, browser: Browser, info: TestInfo, base
   await bare.route(/\/pkg\/.*\.(js|wasm)$/, (route) => route.abort());
   return bare;
 }
+
+/** `axePage` for a signed-in page: for JavaScript off, the bare page gets this browser's cookies (the
+ *  session), so axe sees the signed-in page exactly as a browser without JavaScript renders it. */
+export async function axePageSignedIn(page: Page, browser: Browser, info: TestInfo, baseURL?: string): Promise<Page> {
+  if (hydrated(info)) return page;
+  const bare = await axePage(page, browser, info, baseURL);
+  await bare.context().addCookies(await page.context().cookies());
+  return bare;
+}

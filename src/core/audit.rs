@@ -57,6 +57,24 @@ pub enum Event {
     SessionEnded,
     /// The owner signed out every other browser.
     OtherSessionsEnded,
+    /// The owner changed their profile (`detail.fields`: the names of the changed fields, never values).
+    ProfileUpdated,
+    /// The owner downloaded everything held about them (/account/export).
+    DataExported,
+    /// The owner asked to delete the account (`detail.due_at`: when it is erased).
+    DeletionRequested,
+    /// A sign-in during the grace period cancelled the deletion.
+    DeletionCancelled,
+    /// The account was erased; recorded under its pseudonym, without IP or user agent.
+    AccountErased,
+    /// A code to confirm a new address was asked for (`detail.to`: the new address, masked).
+    EmailChangeRequested,
+    /// A wrong code (or a link without its code) while confirming a new address.
+    EmailChangeFailed,
+    /// The account's address changed to a confirmed new one (`detail.to`: masked).
+    EmailChanged,
+    /// Recorded on the account that owns an address someone asked to move another account to.
+    EmailChangeToTakenAddress,
 }
 
 impl Event {
@@ -98,6 +116,15 @@ impl Event {
             Event::PasswordChanged => "password_changed",
             Event::SessionEnded => "session_ended",
             Event::OtherSessionsEnded => "other_sessions_ended",
+            Event::ProfileUpdated => "profile_updated",
+            Event::DataExported => "data_exported",
+            Event::DeletionRequested => "deletion_requested",
+            Event::DeletionCancelled => "deletion_cancelled",
+            Event::AccountErased => "account_erased",
+            Event::EmailChangeRequested => "email_change_requested",
+            Event::EmailChangeFailed => "email_change_failed",
+            Event::EmailChanged => "email_changed",
+            Event::EmailChangeToTakenAddress => "email_change_to_taken_address",
         }
     }
 }
@@ -126,6 +153,18 @@ pub async fn record(
     detail: Value,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    record_in(&db.pool, event, account_id, meta, detail, now).await
+}
+
+/// `record` inside the caller's transaction: the event is stored exactly when the change it tells of is.
+pub async fn record_in<'e>(
+    db: impl sqlx::AnyExecutor<'e>,
+    event: Event,
+    account_id: Option<&str>,
+    meta: &RequestMeta,
+    detail: Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     let row = repo::AuditRow {
         id: uuid::Uuid::now_v7().to_string(),
         at: now,
@@ -136,7 +175,7 @@ pub async fn record(
         operation_id: meta.operation_id.clone(),
         detail: (!detail.is_null()).then(|| detail.to_string()),
     };
-    repo::insert(&db.pool, &row).await
+    repo::insert(db, &row).await
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod mfa;
 pub mod passkeys;
 pub mod passwords;
+pub mod profile;
 pub mod throttle;
 pub mod tokens;
 pub mod user_agent;

@@ -48,6 +48,12 @@ impl TokenKey {
     pub fn link_hash(&self, token: &str) -> String {
         self.mac(&[b"link", token.as_bytes()])
     }
+
+    /// The pseudonym an erased account's audit events keep: the same for every event of the account (they
+    /// stay linkable to each other), but without the key nobody can tell whose account it was.
+    pub fn audit_pseudonym(&self, account_id: &str) -> String {
+        self.mac(&[b"audit-pseudonym", account_id.as_bytes()])
+    }
 }
 
 /// Constant-time comparison of two hex hashes.

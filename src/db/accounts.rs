@@ -63,11 +63,16 @@ pub struct NewAccount<'a> {
     pub now: i64,
 }
 
-/// Inserts the account; `false` when the email is already taken (a concurrent sign-up won).
+/// Inserts the account; `false` when the email is already taken (a concurrent sign-up won). An id that
+/// belonged to an erased account is never given out again: the insert fails with a database error (ids are
+/// random UUIDs, so this is a rule kept, not a collision expected).
 pub async fn insert<'e>(db: impl AnyExecutor<'e>, a: &NewAccount<'_>) -> Result<bool, sqlx::Error> {
+    // An erased id becomes NULL, which the primary key's NOT NULL refuses: one statement, so no erasure can
+    // slip between a check and the insert, and no migration is needed for the rule.
     let done = sqlx::query(
         "INSERT INTO accounts (id, email, display_name, password_hash, user_handle, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'active', $6, $6) ON CONFLICT (email) DO NOTHING",
+         VALUES (CASE WHEN EXISTS (SELECT 1 FROM erased_accounts WHERE id = $1) THEN NULL ELSE $1 END, \
+         $2, $3, $4, $5, 'active', $6, $6) ON CONFLICT (email) DO NOTHING",
     )
     .bind(a.id)
     .bind(a.email)
@@ -104,6 +109,31 @@ pub async fn mark_email_verified<'e>(db: impl AnyExecutor<'e>, id: &str, now: i6
         .map(|_| ())
 }
 
+/// Makes `email` the account's address, confirmed at `now` (its owner just proved it reads it). `false`,
+/// changing nothing, when another account has the address, also when a concurrent sign-up or change took
+/// it first (the unique index refuses the update).
+pub async fn set_verified_email<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+    email: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE accounts SET email = $2, email_verified_at = $3, updated_at = $3 \
+         WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = $2)",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(now)
+    .execute(db)
+    .await;
+    match done {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn set_status<'e>(db: impl AnyExecutor<'e>, id: &str, status: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
@@ -138,4 +168,123 @@ pub async fn clear_password<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) ->
 /// in PostgreSQL, the database write lock in SQLite) until the transaction ends.
 pub async fn touch<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET updated_at = $2 WHERE id = $1").bind(id).bind(now).execute(db).await.map(|_| ())
+}
+
+/// Whether `id` belonged to an erased account (such ids stay taken for ever).
+pub async fn is_erased<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<bool, sqlx::Error> {
+    let found: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM erased_accounts WHERE id = $1").bind(id).fetch_one(db).await?;
+    Ok(found > 0)
+}
+
+/// Schedules the account's erasure at `due_at`; `false` when there is no such account.
+pub async fn schedule_deletion<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+    requested_at: i64,
+    due_at: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE accounts SET deletion_requested_at = $2, deletion_due_at = $3, updated_at = $2 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(requested_at)
+    .bind(due_at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Cancels a scheduled deletion; `false` when none was scheduled (or the account is gone).
+pub async fn cancel_deletion<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE accounts SET deletion_requested_at = NULL, deletion_due_at = NULL, updated_at = $2 \
+         WHERE id = $1 AND deletion_due_at IS NOT NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// When the account is due for erasure: `None` without such an account, `Some(None)` when no deletion is
+/// scheduled. A read, so the sign-in path that asks takes no write lock.
+pub async fn deletion_due_at<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<Option<i64>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT deletion_due_at FROM accounts WHERE id = $1").bind(id).fetch_optional(db).await
+}
+
+/// The accounts whose erasure is due at `now`, the longest due first.
+pub async fn due_for_erasure<'e>(db: impl AnyExecutor<'e>, now: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE deletion_due_at IS NOT NULL AND deletion_due_at <= $1 \
+         ORDER BY deletion_due_at, id",
+    )
+    .bind(now)
+    .fetch_all(db)
+    .await
+}
+
+/// As a transaction's first statement: takes the account row's write lock if its erasure is (still) due
+/// at `now`; `false` when it is not (a sign-in cancelled it meanwhile, or it is already erased).
+pub async fn lock_if_due<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE accounts SET updated_at = $2 WHERE id = $1 AND deletion_due_at IS NOT NULL AND deletion_due_at <= $2",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records the id as erased: taken for ever (see `insert`).
+pub async fn mark_erased<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO erased_accounts (id, erased_at) VALUES ($1, $2)")
+        .bind(id)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Deletes the account row; its passkeys, security keys, authenticator app, recovery codes and email
+/// messages go with it (ON DELETE CASCADE). `false` when there was none.
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM accounts WHERE id = $1").bind(id).execute(db).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The profile fields of one account (the attributes as a JSON object).
+pub struct ProfileUpdate<'a> {
+    pub display_name: Option<&'a str>,
+    pub given_name: Option<&'a str>,
+    pub family_name: Option<&'a str>,
+    pub locale: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
+    pub attributes: &'a str,
+}
+
+/// Writes the profile of account `id`, and only its row.
+pub async fn update_profile<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+    p: &ProfileUpdate<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE accounts SET display_name = $2, given_name = $3, family_name = $4, locale = $5, time_zone = $6, \
+         attributes = $7, updated_at = $8 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(p.display_name)
+    .bind(p.given_name)
+    .bind(p.family_name)
+    .bind(p.locale)
+    .bind(p.time_zone)
+    .bind(p.attributes)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(|_| ())
 }

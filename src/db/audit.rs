@@ -87,3 +87,45 @@ pub async fn by_kind<'e>(db: impl AnyExecutor<'e>, kind: &str, limit: i64) -> Re
         .fetch_all(db)
         .await
 }
+
+/// Every event of one account, oldest first (the account's data export).
+pub async fn all_for_account<'e>(db: impl AnyExecutor<'e>, account_id: &str) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_events WHERE account_id = $1 ORDER BY id"))
+        .bind(account_id)
+        .fetch_all(db)
+        .await
+}
+
+/// The account's newest event of kind `a` or `b`, as (kind, at).
+pub async fn latest_of_kinds<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+    a: &str,
+    b: &str,
+) -> Result<Option<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT kind, at FROM audit_events WHERE account_id = $1 AND kind IN ($2, $3) ORDER BY id DESC LIMIT 1",
+    )
+    .bind(account_id)
+    .bind(a)
+    .bind(b)
+    .fetch_optional(db)
+    .await
+}
+
+/// Turns every event of the account into a pseudonymous stub: the account id replaced by `pseudonym`
+/// ("erased:…"), IP, user agent and detail removed. The only update the table's trigger allows.
+pub async fn stub_for_account<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+    pseudonym: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE audit_events SET account_id = $2, ip = NULL, user_agent = NULL, detail = NULL WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .bind(pseudonym)
+    .execute(db)
+    .await
+    .map(|r| r.rows_affected())
+}

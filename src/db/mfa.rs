@@ -236,3 +236,18 @@ pub async fn delete_security_key<'e>(
         .fetch_optional(db)
         .await
 }
+
+/// The account's recovery codes as (created_at of the set, how many, how many unused); `None` without any.
+pub async fn recovery_code_summary<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
+    let (created_at, total, unused): (Option<i64>, i64, i64) = sqlx::query_as(
+        "SELECT MIN(created_at), COUNT(*), COALESCE(SUM(CASE WHEN used_at IS NULL THEN 1 ELSE 0 END), 0) \
+         FROM recovery_codes WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_one(db)
+    .await?;
+    Ok(created_at.map(|at| (at, total, unused)))
+}

@@ -145,3 +145,15 @@ pub async fn delete_others_of_account<'e>(
         .await
         .map(|r| r.rows_affected())
 }
+
+/// Deletes every session whose data holds `text` as a JSON string (an address a browser typed into a
+/// sign-in or recovery that no account column records); returns how many.
+pub async fn delete_mentioning<'e>(db: impl AnyExecutor<'e>, text: &str) -> Result<u64, sqlx::Error> {
+    let quoted = serde_json::Value::from(text).to_string();
+    let pattern = format!("%{}%", crate::db::throttle::like_escaped(&quoted));
+    sqlx::query("DELETE FROM sessions WHERE data LIKE $1 ESCAPE '\\'")
+        .bind(pattern)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected())
+}

@@ -32,3 +32,26 @@ pub async fn get<'e>(db: impl AnyExecutor<'e>, key: &str) -> Result<Option<(i64,
 pub async fn clear<'e>(db: impl AnyExecutor<'e>, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(db).await.map(|_| ())
 }
+
+/// Deletes every counter keyed by one of `subjects` (an address, an account id) after the kind prefix
+/// ("email:ann@example.com", "mail:…", "mfa:<id>", …): whatever flows count against an erased account,
+/// nothing keyed by it stays. Returns how many went.
+pub async fn delete_for_subjects<'e>(db: impl AnyExecutor<'e>, subjects: &[&str]) -> Result<u64, sqlx::Error> {
+    if subjects.is_empty() {
+        return Ok(0);
+    }
+    // `%:<subject>` with LIKE's wildcards in the subject escaped (addresses often hold an `_`)
+    let patterns: Vec<String> = subjects.iter().map(|s| format!("%:{}", like_escaped(s))).collect();
+    let clauses: Vec<String> = (1..=patterns.len()).map(|i| format!("key LIKE ${i} ESCAPE '\\'")).collect();
+    let sql = format!("DELETE FROM throttle WHERE {}", clauses.join(" OR "));
+    let mut query = sqlx::query(&sql);
+    for pattern in &patterns {
+        query = query.bind(pattern);
+    }
+    query.execute(db).await.map(|r| r.rows_affected())
+}
+
+/// `text` for a LIKE pattern with `\` as the escape character: matched literally.
+pub fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

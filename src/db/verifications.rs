@@ -1,6 +1,6 @@
 //! The `email_verifications` table: one row per message with a code and a link, for one flow
-//! (`purpose`: "verify_email", "sign_in" or "recover"); every lookup names the flow, so a message sent for
-//! one can never be used in another.
+//! (`purpose`: "verify_email", "sign_in", "recover" or "change_email"); every lookup names the flow, so a
+//! message sent for one can never be used in another.
 
 use sqlx::{AnyExecutor, FromRow};
 
@@ -16,6 +16,10 @@ pub struct VerificationRow {
     pub link_expires_at: i64,
     pub created_at: i64,
 }
+
+/// The `purpose` of a message confirming a new address for an account (issue 7's email change): its
+/// `email` is the new address, not the account's.
+pub const CHANGE_EMAIL: &str = "change_email";
 
 const COLUMNS: &str =
     "id, account_id, email, code_hash, pending_password_hash, attempts, code_expires_at, link_expires_at, created_at";
@@ -115,6 +119,25 @@ pub async fn find_open<'e>(
     .await
 }
 
+/// An unconsumed message of a flow by its id, only if it belongs to `account_id` (a row id from one
+/// account's session never reaches another account's message).
+pub async fn find_open_of_account<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+    account_id: &str,
+    purpose: &str,
+) -> Result<Option<VerificationRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM email_verifications \
+         WHERE id = $1 AND account_id = $2 AND purpose = $3 AND consumed_at IS NULL"
+    ))
+    .bind(id)
+    .bind(account_id)
+    .bind(purpose)
+    .fetch_optional(db)
+    .await
+}
+
 pub async fn find_open_by_link<'e>(
     db: impl AnyExecutor<'e>,
     link_hash: &str,
@@ -145,4 +168,37 @@ pub async fn consume<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) -> Result
         .execute(db)
         .await
         .map(|r| r.rows_affected() == 1)
+}
+
+/// One message as the account's data export lists it (never its code or link hash).
+#[derive(Clone, Debug, FromRow)]
+pub struct MessageSummary {
+    pub purpose: String,
+    /// The address it went to (the account's, or a new one being confirmed).
+    pub email: String,
+    pub created_at: i64,
+    /// When it was used, voided by a newer one, or used up by wrong attempts.
+    pub consumed_at: Option<i64>,
+}
+
+/// Every message of the account, oldest first.
+pub async fn summaries_for_account<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+) -> Result<Vec<MessageSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT purpose, email, created_at, consumed_at FROM email_verifications WHERE account_id = $1 \
+         ORDER BY created_at, id",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Every address the account's messages went to (its own, and new ones it asked to change to).
+pub async fn addresses_for_account<'e>(db: impl AnyExecutor<'e>, account_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT email FROM email_verifications WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_all(db)
+        .await
 }

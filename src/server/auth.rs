@@ -304,7 +304,7 @@ pub async fn confirm_recent(session: &Session, proved: &[String]) -> Result<(), 
 /// Pages a plain "confirm it is you" form may return to (security.md: redirect targets come from an
 /// allowlist); anything else returns to `default`.
 pub fn after_confirm(return_to: Option<&str>, default: &str) -> String {
-    const ALLOWED: [&str; 1] = ["/account/sessions"];
+    const ALLOWED: &[&str] = &["/account/sessions", "/account/email", "/account/data"];
     return_to.filter(|path| ALLOWED.contains(path)).unwrap_or(default).to_string()
 }
 

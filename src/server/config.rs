@@ -32,6 +32,7 @@ pub struct RawConfig {
     pub accounts: AccountsConfig,
     pub webauthn: WebauthnConfig,
     pub mfa: MfaConfig,
+    pub profile: ProfileConfig,
     /// 32 random bytes, base64: the key one-time codes and link tokens are hashed under. When unset, a key
     /// is generated once into `<data_dir>/secret.key` (fine for one node; set it when running several).
     pub secret_key: Option<SecretString>,
@@ -56,6 +57,7 @@ impl Default for RawConfig {
             accounts: AccountsConfig::default(),
             webauthn: WebauthnConfig::default(),
             mfa: MfaConfig::default(),
+            profile: ProfileConfig::default(),
             secret_key: None,
             smtp: None,
         }
@@ -73,7 +75,15 @@ pub struct AccountsConfig {
     /// Who may sign in with an emailed code or link: `all`, `passwordless` (accounts without a password)
     /// or `off`. Recovery by email works regardless.
     pub email_sign_in: crate::core::accounts::EmailSignIn,
+    /// How long an account waits, after its owner asked to delete it, before it is erased; a sign-in in
+    /// that time cancels the deletion. 0: erased by the next purge.
+    pub deletion_grace_secs: i64,
+    /// How often `serve` erases the accounts whose deletion is due (`vestibule purge` does it at once).
+    pub purge_interval_secs: u64,
 }
+
+/// The longest grace period a deletion may be given (`accounts.deletion_grace_secs`).
+pub const MAX_DELETION_GRACE_SECS: i64 = 90 * 24 * 3600;
 
 impl Default for AccountsConfig {
     fn default() -> Self {
@@ -81,6 +91,8 @@ impl Default for AccountsConfig {
             require_verified_email: true,
             recent_sign_in_secs: 10 * 60,
             email_sign_in: crate::core::accounts::EmailSignIn::All,
+            deletion_grace_secs: 7 * 24 * 3600,
+            purge_interval_secs: 3600,
         }
     }
 }
@@ -141,6 +153,20 @@ impl Config {
     pub fn rp_id(&self) -> String {
         self.webauthn.rp_id.clone().unwrap_or_else(|| self.public_url.host_str().unwrap_or("localhost").to_string())
     }
+}
+
+/// `[profile]`: what the profile holds beyond the standard fields.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProfileConfig {
+    /// `[[profile.attributes]]`: attributes the operator defines (docs/configuration.md).
+    pub attributes: Vec<crate::core::profile::RawAttribute>,
+}
+
+/// The checked `[profile]`.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileSettings {
+    pub attributes: Vec<crate::core::profile::AttributeDef>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -246,6 +272,7 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub webauthn: WebauthnConfig,
     pub mfa: MfaConfig,
+    pub profile: ProfileSettings,
     pub secret_key: Option<SecretString>,
     pub smtp: Option<SmtpConfig>,
 }
@@ -373,6 +400,7 @@ impl RawConfig {
                 self.accounts.recent_sign_in_secs
             ));
         }
+        check_deletion(&self.accounts, &mut problems);
         if let Some(url) = &public_url {
             check_webauthn(&self.webauthn, url, &mut problems);
         }
@@ -391,6 +419,7 @@ impl RawConfig {
                 );
             }
         }
+        let profile = check_profile(&self.profile, &mut problems);
         if tracing_subscriber::EnvFilter::try_new(&self.log_filter).is_err() {
             problems.push(format!(
                 "log_filter = {:?} is not a valid filter such as \"info\" or \"vestibule=debug\"",
@@ -414,11 +443,26 @@ impl RawConfig {
                 accounts: self.accounts,
                 webauthn: self.webauthn,
                 mfa: self.mfa,
+                profile,
                 secret_key: self.secret_key,
                 smtp: self.smtp,
             }),
             _ => Err(ConfigErrors(problems)),
         }
+    }
+}
+
+/// Deletion: a grace period from none to 90 days, and a purge at least every day but not more than once
+/// a minute.
+fn check_deletion(a: &AccountsConfig, problems: &mut Vec<String>) {
+    if !(0..=MAX_DELETION_GRACE_SECS).contains(&a.deletion_grace_secs) {
+        problems.push(format!(
+            "accounts.deletion_grace_secs = {} must be between 0 and {MAX_DELETION_GRACE_SECS} (90 days)",
+            a.deletion_grace_secs
+        ));
+    }
+    if !(60..=24 * 3600).contains(&a.purge_interval_secs) {
+        problems.push(format!("accounts.purge_interval_secs = {} must be between 60 and 86400", a.purge_interval_secs));
     }
 }
 
@@ -517,6 +561,11 @@ fn check_argon2(a: &Argon2Config, problems: &mut Vec<String>) {
     if a.iterations > 100 {
         problems.push(format!("argon2.iterations = {} is over 100", a.iterations));
     }
+}
+
+/// Each attribute definition (key, label, type and the type's own rules): core::profile::attributes.
+fn check_profile(p: &ProfileConfig, problems: &mut Vec<String>) -> ProfileSettings {
+    ProfileSettings { attributes: crate::core::profile::attributes::compile(&p.attributes, problems) }
 }
 
 fn check_smtp(smtp: &SmtpConfig, problems: &mut Vec<String>) {
@@ -625,6 +674,31 @@ mod tests {
     }
 
     #[test]
+    fn deletion_grace_and_purge_interval_have_bounds() {
+        let with = |grace: i64, interval: u64| RawConfig {
+            accounts: AccountsConfig {
+                deletion_grace_secs: grace,
+                purge_interval_secs: interval,
+                ..AccountsConfig::default()
+            },
+            ..valid()
+        };
+        let defaults = valid().validate().map_err(|e| e.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((defaults.accounts.deletion_grace_secs, defaults.accounts.purge_interval_secs), (604_800, 3600));
+        for (grace, interval) in [(0, 60), (MAX_DELETION_GRACE_SECS, 86_400), (3600, 600)] {
+            assert!(with(grace, interval).validate().is_ok(), "{grace} {interval}");
+        }
+        for grace in [-1, MAX_DELETION_GRACE_SECS + 1] {
+            let p = problems(with(grace, 3600));
+            assert!(p.len() == 1 && p[0].contains("accounts.deletion_grace_secs"), "{grace}: {p:?}");
+        }
+        for interval in [0, 59, 86_401] {
+            let p = problems(with(3600, interval));
+            assert!(p.len() == 1 && p[0].contains("accounts.purge_interval_secs"), "{interval}: {p:?}");
+        }
+    }
+
+    #[test]
     fn trusted_proxies_must_be_ip_addresses() {
         let raw = RawConfig { trusted_proxies: vec!["10.0.0.1".into(), "proxy.internal".into()], ..valid() };
         let p = problems(raw);
@@ -665,6 +739,77 @@ mod tests {
             assert_eq!(raw.session.absolute_timeout_secs, 240);
             Ok(())
         });
+    }
+
+    #[test]
+    fn profile_attributes_are_read_from_the_file_and_checked_with_one_message_per_problem() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("vestibule.toml");
+        let toml = r#"
+            [[profile.attributes]]
+            key = "company"
+            label = "Company"
+            type = "text"
+            required = true
+            pattern = "[A-Za-z ]+"
+
+            [[profile.attributes]]
+            key = "size"
+            label = "T-shirt size"
+            type = "choice"
+            choices = [{ value = "s", label = "Small" }, { value = "m", label = "Medium" }]
+
+            [[profile.attributes]]
+            key = "age"
+            label = "Age"
+            type = "number"
+            min = 0
+            max = 150.5
+            integer = true
+
+            [[profile.attributes]]
+            key = "birthday"
+            label = "Birthday"
+            type = "date"
+            min = "1900-01-01"
+            hint = "For a card on the day."
+        "#;
+        std::fs::write(&path, toml).unwrap_or_else(|e| panic!("{e}"));
+        let config = raw_from(Some(&path))
+            .and_then(RawConfig::validate)
+            .map_err(|e| e.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let keys: Vec<&str> = config.profile.attributes.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["company", "size", "age", "birthday"]);
+
+        let bad = r#"
+            [[profile.attributes]]
+            key = "tier"
+            label = "Tier"
+            type = "text"
+            required = true
+            editable = false
+
+            [[profile.attributes]]
+            key = "tier"
+            label = "Again"
+            type = "text"
+            pattern = "(unclosed"
+        "#;
+        std::fs::write(&path, bad).unwrap_or_else(|e| panic!("{e}"));
+        let p = raw_from(Some(&path)).map(problems).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.len(), 3, "{p:#?}");
+        assert!(
+            p[0].starts_with("profile.attributes[0] (key = \"tier\"): required = true with editable = false"),
+            "{p:?}"
+        );
+        assert!(p[1].starts_with("profile.attributes[1] (key = \"tier\"): key is used"), "{p:?}");
+        assert!(p[2].contains("pattern \"(unclosed\" is not a valid regular expression"), "{p:?}");
+
+        std::fs::write(&path, "[[profile.attributes]]\nkey = \"x\"\nlabel = \"X\"\ntype = \"colour\"\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = raw_from(Some(&path)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("colour"), "{err}");
     }
 
     #[test]

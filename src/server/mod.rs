@@ -1,5 +1,6 @@
 //! The HTTP edge: configuration, application state, middleware and the non-Leptos routes.
 
+pub mod account_data;
 pub mod auth;
 pub mod config;
 pub mod csrf;
@@ -9,6 +10,7 @@ pub mod keys;
 pub mod logging;
 pub mod mail;
 pub mod operation;
+pub mod profile_prompt;
 pub mod router;
 pub mod serve;
 pub mod session_client;

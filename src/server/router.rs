@@ -26,7 +26,7 @@ use crate::server::csrf::CsrfPolicy;
 use crate::server::headers::HeaderPolicy;
 use crate::server::sessions::{self, DbSessionStore};
 use crate::server::state::AppState;
-use crate::server::{csrf, headers, health, operation, session_client};
+use crate::server::{account_data, csrf, headers, health, operation, session_client};
 
 /// The app's routes, generated once per process. Generating renders the whole app with resource loading
 /// suppressed by a process-wide flag (leptos_server's `SuppressResourceLoad`): a page render elsewhere that
@@ -55,6 +55,7 @@ pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/account/export", get(account_data::download))
         .merge(extra)
         .leptos_routes_with_context(
             &state,

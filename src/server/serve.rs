@@ -80,10 +80,13 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 pub async fn run(config: Config) -> Result<(), StartError> {
     let addr = config.bind;
     let cleanup_every = Duration::from_secs(config.session.cleanup_interval_secs);
+    let purge_every = Duration::from_secs(config.accounts.purge_interval_secs);
     let public_url = config.public_url.to_string();
     let (state, store) = prepare(config).await?;
     let cleanup = tokio::spawn(store.clone().continuously_delete_expired(cleanup_every));
     let checkpoints = tokio::spawn(state.db.clone().run_checkpoints(CHECKPOINT_EVERY));
+    // accounts whose deletion is due are erased at start and then every `accounts.purge_interval_secs`
+    let purges = tokio::spawn(crate::server::account_data::run_purges(state.clone(), purge_every));
     let app = router::build(state, store);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
     tracing::info!(%addr, %public_url, "Vestibule is listening");
@@ -92,6 +95,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .await;
     cleanup.abort();
     checkpoints.abort();
+    purges.abort();
     tracing::info!("Vestibule stopped");
     served.map_err(StartError::Serve)
 }

@@ -14,7 +14,8 @@ pub async fn on_sign_in(
     account_id: &str,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    // account deletion and progressive profiling hook in here
-    let _ = (state, session, account_id, meta);
+    // first: a sign-in into an account erased meanwhile must not go on to anything else
+    crate::server::account_data::cancel_deletion_on_sign_in(state, session, account_id, meta).await?;
+    crate::server::profile_prompt::after_sign_in(state, session, account_id).await?;
     Ok(())
 }

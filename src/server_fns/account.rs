@@ -122,7 +122,7 @@ pub async fn load_sessions_page() -> Result<Option<SessionsPageState>, AppError>
 
 /// The ways the account can confirm it is them, for a confirm card outside the security page.
 #[cfg(feature = "ssr")]
-async fn confirm_options(cx: &Ctx, account_id: &str) -> Result<ConfirmOptions, AppError> {
+pub(super) async fn confirm_options(cx: &Ctx, account_id: &str) -> Result<ConfirmOptions, AppError> {
     let account = crate::db::accounts::find_by_id(&cx.state.db.pool, account_id).await?;
     let passkeys = crate::db::passkeys::count_for_account(&cx.state.db.pool, account_id).await?;
     let factors = crate::core::mfa::factors(&cx.state.db, account_id).await?;

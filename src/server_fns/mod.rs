@@ -2,10 +2,13 @@
 
 pub mod account;
 pub mod auth;
+pub mod data;
 pub mod dev;
+pub mod email_change;
 pub mod email_codes;
 pub mod mfa;
 pub mod passkeys;
+pub mod profile;
 pub mod security_keys;
 
 use crate::error::AppError;

@@ -2,6 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+mod data;
+pub use data::*;
+mod email_change;
+pub use email_change::*;
+mod profile;
+pub use profile::*;
+
 /// One message in the dev outbox, as the `/dev/outbox` page lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEntry {

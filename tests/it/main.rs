@@ -10,10 +10,12 @@
 
 mod support;
 
+mod account_data;
 mod accounts;
 mod activity;
 mod cli;
 mod csrf;
+mod email_change;
 mod email_codes;
 mod errors;
 mod health;
@@ -22,6 +24,7 @@ mod mfa;
 mod pages;
 mod passkeys;
 mod password_change;
+mod profile;
 mod recovery;
 mod seal_rotation;
 mod security_keys;

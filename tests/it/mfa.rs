@@ -452,13 +452,27 @@ const SIGN_IN_FLOW_FNS: &[&str] = &[
     "/api/auth/reset-password",
 ];
 /// Public loaders of the signed-out pages: posted, they answer 200 but must show nothing of the account.
-const PUBLIC_LOADERS: &[&str] =
-    &["/api/auth/flash", "/api/auth/verify-state", "/api/mfa/second-factor-state", "/api/auth/email-code-state"];
+const PUBLIC_LOADERS: &[&str] = &[
+    "/api/auth/flash",
+    "/api/auth/verify-state",
+    "/api/mfa/second-factor-state",
+    "/api/auth/email-code-state",
+    // `false` unless a sign-in of this (signed-in) session just cancelled the account's deletion
+    "/api/account/deletion-cancelled",
+];
 /// Loaders that answer `null` unless this browser is in their flow.
 const NULL_OUTSIDE_THEIR_FLOW: &[&str] = &["/api/auth/reset-state"];
 /// Loaders of the account pages: `null` while nobody is signed in (the page then offers signing in).
-const NULL_WHEN_SIGNED_OUT: &[&str] =
-    &["/api/auth/me", "/api/account/security", "/api/account/activity", "/api/account/sessions"];
+const NULL_WHEN_SIGNED_OUT: &[&str] = &[
+    "/api/auth/me",
+    "/api/account/security",
+    "/api/account/activity",
+    "/api/account/sessions",
+    "/api/account/data",
+    "/api/account/profile",
+    "/api/account/complete-profile-state",
+    "/api/account/email-state",
+];
 // Everything else, /api/dev/outbox included (dev mode is off here, so it answers 404), must refuse.
 
 async fn a_session_with_only_the_password_reaches_nothing_of_the_account(backend: Backend) {

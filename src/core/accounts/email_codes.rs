@@ -31,7 +31,7 @@ pub enum EmailSignIn {
 const MAIL_PER_ADDRESS: ThrottlePolicy =
     ThrottlePolicy { free_failures: 0, base_delay_secs: 60, max_delay_secs: 3600, window_secs: 24 * 3600 };
 
-fn mail_keys(deps: &Deps<'_>, email: &str, meta: &RequestMeta) -> Vec<throttle::Key> {
+pub(super) fn mail_keys(deps: &Deps<'_>, email: &str, meta: &RequestMeta) -> Vec<throttle::Key> {
     let mut keys = vec![throttle::Key { key: format!("mail:{email}"), policy: MAIL_PER_ADDRESS }];
     if let Some(ip) = &meta.ip {
         // per client IP: `limits.mail_per_ip_per_day` messages (shared addresses), then the same growth. A

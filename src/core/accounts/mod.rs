@@ -2,12 +2,20 @@
 //! dependencies, the request's origin and `now`, and returns an outcome plus the mail to send; the web
 //! layer renders and sends that mail and maps errors to messages.
 
+pub mod deletion;
+mod email_change;
 mod email_codes;
+pub mod erase;
+pub mod export;
 mod login;
 mod password;
 mod signup;
 mod verify;
 
+pub use email_change::{
+    cancel_change, change_link_needs_code, confirm_change_code, confirm_change_link, mask_email, request_change,
+    AddressChanged, ChangeRequested, EmailChangeError,
+};
 pub use email_codes::{
     link_needs_code, mail_not_sent, redeem_code, redeem_link, request, EmailSignIn, Redeemed, Requested,
 };
@@ -108,6 +116,18 @@ pub enum Notice {
     /// The signed-in owner changed the password (`first`: the account had none before); other sessions
     /// ended.
     PasswordChanged { to: String, from: String, first: bool },
+    /// A code and a link to confirm `to` as the account's new address.
+    EmailChangeCode { to: String, code: String, link: String },
+    /// Someone asked to move an account to `to`, which already has an account: no code, only word of it.
+    EmailChangeTaken { to: String },
+    /// The account's address changed from `to` (the old one) to `new_masked` (shown masked); `from`
+    /// describes the browser.
+    EmailChanged { to: String, new_masked: String, from: String },
+    /// The owner asked to delete the account: it is erased at `due_at` (Unix seconds) unless they sign in
+    /// before then.
+    DeletionScheduled { to: String, due_at: i64 },
+    /// A sign-in cancelled the deletion the owner had asked for.
+    DeletionCancelled { to: String },
 }
 
 impl std::fmt::Debug for Notice {
@@ -127,6 +147,11 @@ impl std::fmt::Debug for Notice {
             Notice::EmailSignInNewBrowser { .. } => f.write_str("Notice::EmailSignInNewBrowser(..)"),
             Notice::PasswordReset { .. } => f.write_str("Notice::PasswordReset(..)"),
             Notice::PasswordChanged { .. } => f.write_str("Notice::PasswordChanged(..)"),
+            Notice::EmailChangeCode { .. } => f.write_str("Notice::EmailChangeCode(..)"),
+            Notice::EmailChangeTaken { .. } => f.write_str("Notice::EmailChangeTaken(..)"),
+            Notice::EmailChanged { .. } => f.write_str("Notice::EmailChanged(..)"),
+            Notice::DeletionScheduled { .. } => f.write_str("Notice::DeletionScheduled(..)"),
+            Notice::DeletionCancelled { .. } => f.write_str("Notice::DeletionCancelled(..)"),
         }
     }
 }
@@ -177,6 +202,19 @@ pub fn normalize_email(input: &str) -> Result<String, AccountError> {
     }
     email.parse::<lettre::Address>().map_err(|_| AccountError::InvalidEmail)?;
     Ok(email)
+}
+
+/// Most characters of a display name.
+pub const MAX_DISPLAY_NAME: usize = 100;
+
+/// The display-name rule, as sign-up applies it (signup.rs, passkeys/register.rs) and the profile reuses it:
+/// trimmed, empty means none, at most `MAX_DISPLAY_NAME` characters.
+pub fn normalize_display_name(input: &str) -> Result<Option<String>, AccountError> {
+    let name = input.trim();
+    if name.chars().count() > MAX_DISPLAY_NAME {
+        return Err(AccountError::DisplayNameTooLong);
+    }
+    Ok((!name.is_empty()).then(|| name.to_string()))
 }
 
 #[cfg(test)]

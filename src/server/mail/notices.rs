@@ -111,11 +111,60 @@ pub fn render(notice: &Notice, public_url: &str, now: i64) -> Result<OutgoingMai
             t("mail.password_reset.subject"),
             &t("mail.password_reset.body").replace("{from}", from_or_unknown(from)),
         ),
+        Notice::DeletionScheduled { to, due_at } => {
+            let body = t("mail.deletion_scheduled.body").replace("{when}", &mail_date(*due_at));
+            let texts = (t("mail.deletion_scheduled.subject"), body.as_str(), t("mail.deletion_scheduled.advice"));
+            info(to, texts, "/login", public_url)
+        }
+        Notice::DeletionCancelled { to } => {
+            security(to, t("mail.deletion_cancelled.subject"), t("mail.deletion_cancelled.body"))
+        }
+        Notice::EmailChangeCode { to, code, link } => {
+            let texts = CodeTexts {
+                subject: t("mail.change_email.subject"),
+                intro: t("mail.change_email.intro"),
+                link_intro: t("mail.email_code.link_intro"),
+                expiry: t("mail.email_code.expiry"),
+                ignore: t("mail.change_email.ignore"),
+            };
+            templates::code_message(mailbox(to)?, &texts, code, link, public_url)
+        }
+        Notice::EmailChangeTaken { to } => {
+            let texts = (
+                t("mail.change_email_taken.subject"),
+                t("mail.change_email_taken.body"),
+                t("mail.change_email_taken.advice"),
+            );
+            info(to, texts, "/login", public_url)
+        }
+        Notice::EmailChanged { to, new_masked, from } => {
+            let body =
+                t("mail.email_changed.body").replace("{new}", new_masked).replace("{from}", from_or_unknown(from));
+            let advice = t("mail.email_changed.advice");
+            templates::security_notice_with_advice(
+                mailbox(to)?,
+                t("mail.email_changed.subject"),
+                &body,
+                advice,
+                "/login",
+                now,
+                public_url,
+            )
+        }
     }
 }
 
 fn mailbox(address: &str) -> Result<Mailbox, MailError> {
     address.parse().map_err(|e: lettre::address::AddressError| MailError::Build(e.to_string()))
+}
+
+/// A time in a message: RFC 2822 in UTC, as security notices show theirs.
+fn mail_date(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc2822).ok())
+        .map(|t| t.replace("+0000", "UTC"))
+        .unwrap_or_default()
 }
 
 fn from_or_unknown(from: &str) -> &str {

@@ -188,14 +188,28 @@ pub fn security_notice(
     at: i64,
     public_url: &str,
 ) -> Result<OutgoingMail, MailError> {
+    security_notice_with_advice(to, subject, body, t("mail.notice.advice"), "/account/security", at, public_url)
+}
+
+/// `security_notice` with its own advice, linking to `path` (e.g. when the usual "sign in and review"
+/// cannot help: the address itself was changed).
+pub fn security_notice_with_advice(
+    to: Mailbox,
+    subject: &str,
+    body: &str,
+    advice: &str,
+    path: &str,
+    at: i64,
+    public_url: &str,
+) -> Result<OutgoingMail, MailError> {
     let when = time::OffsetDateTime::from_unix_timestamp(at)
         .ok()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc2822).ok())
         .map(|t| t.replace("+0000", "UTC"))
         .unwrap_or_default();
     let when = t("mail.notice.when").replace("{when}", &when);
-    let (advice, footer) = (t("mail.notice.advice"), t("mail.footer"));
-    let link = format!("{}/account/security", public_url.trim_end_matches('/'));
+    let footer = t("mail.footer");
+    let link = format!("{}{path}", public_url.trim_end_matches('/'));
     let (when, link) = (when.as_str(), link.as_str());
     Ok(OutgoingMail {
         to,

@@ -89,6 +89,16 @@ pub async fn app(backend: Backend) -> TestApp {
     app_with(backend, |_| {}, Router::new()).await
 }
 
+/// `[[profile.attributes]]` written as an operator writes them in the configuration file, for `app_with`
+/// (`|c| c.profile.attributes = profile_attributes(TOML)`).
+pub fn profile_attributes(toml: &str) -> Vec<vestibule::core::profile::RawAttribute> {
+    use figment::providers::Format;
+    let raw: RawConfig = figment::Figment::from(figment::providers::Toml::string(toml))
+        .extract()
+        .unwrap_or_else(|e| panic!("profile attributes: {e}"));
+    raw.profile.attributes
+}
+
 /// The app with settings changed by `configure` and `extra` probe routes mounted under the middleware.
 pub async fn app_with(backend: Backend, configure: impl FnOnce(&mut RawConfig), extra: Router<AppState>) -> TestApp {
     let dir = tempfile::tempdir().unwrap();

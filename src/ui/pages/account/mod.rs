@@ -1,9 +1,18 @@
 //! The account center: what the signed-in owner sees and manages about their account.
 
 mod activity;
+mod complete_profile;
+mod data;
+mod email;
+mod profile;
+mod profile_fields;
 mod sessions;
 
 pub use activity::ActivityPage;
+pub use complete_profile::CompleteProfilePage;
+pub use data::{DataPage, DeletionCancelledNotice};
+pub use email::EmailPage;
+pub use profile::AccountPage;
 pub use sessions::SessionsPage;
 
 use leptos::prelude::*;

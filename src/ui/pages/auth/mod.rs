@@ -1,6 +1,5 @@
-//! Sign-up, verification, sign-in and the signed-in account page.
+//! Sign-up, verification, sign-in, and the security page of the signed-in account.
 
-mod account;
 mod email_code;
 pub(crate) mod form_state;
 mod login;
@@ -12,7 +11,6 @@ mod signup;
 mod two_step;
 mod verify;
 
-pub use account::AccountPage;
 pub use email_code::EmailCodePage;
 pub use login::LoginPage;
 pub use reset_password::ResetPasswordPage;
