@@ -13,12 +13,9 @@ use crate::core::accounts::deletion::{self, OnSignIn};
 use crate::core::accounts::export::{self, SessionData};
 use crate::core::audit::{self, Event, RequestMeta};
 use crate::error::{AppError, ErrorKind};
-use crate::server::auth::{
-    is_plain_form_post, notify, now, request_meta, require_account, signed_in_recently, AUTH_TIME_KEY, SIGNED_IN_AT_KEY,
-};
+use crate::server::auth::{is_plain_form_post, notify, now, request_meta, require_account, signed_in_recently};
 use crate::server::router::error_response;
-use crate::server::session_client::{SessionClient, CLIENT_KEY};
-use crate::server::sessions::{id_hash, ACCOUNT_ID_KEY};
+use crate::server::sessions::id_hash;
 use crate::server::state::AppState;
 
 /// Session key of `DeletionCancelled`: a sign-in of this session cancelled the account's deletion, until
@@ -120,8 +117,7 @@ async fn export_json(
     Ok((body, day))
 }
 
-/// The browsers signed in to the account, as the sessions page reads them from the session store (only
-/// signed-in sessions: a half sign-in holds nothing about a browser).
+/// The browsers signed in to the account, as the sessions page shows them.
 async fn sessions_of(
     state: &AppState,
     session: &Session,
@@ -129,29 +125,15 @@ async fn sessions_of(
     now: i64,
 ) -> Result<Vec<SessionData>, AppError> {
     let current = session.id().map(|id| id_hash(&id));
-    let lifetime = i64::try_from(state.config.session.absolute_timeout_secs).unwrap_or(i64::MAX);
-    let rows =
-        crate::db::sessions::live_for_account(&state.db.pool, account_id, now, now.saturating_sub(lifetime)).await?;
-    Ok(rows
+    let browsers = crate::server::session_client::signed_in_browsers(state, account_id, now).await?;
+    Ok(browsers
         .into_iter()
-        .filter_map(|row| {
-            let data: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&row.data).ok()?;
-            if data.get(ACCOUNT_ID_KEY).and_then(|v| v.as_str()) != Some(account_id) {
-                return None;
-            }
-            let client: Option<SessionClient> =
-                data.get(CLIENT_KEY).and_then(|v| serde_json::from_value(v.clone()).ok());
-            let signed_in_at = [SIGNED_IN_AT_KEY, AUTH_TIME_KEY]
-                .into_iter()
-                .find_map(|key| data.get(key).and_then(|v| v.as_i64()))
-                .unwrap_or(row.created_at);
-            Some(SessionData {
-                signed_in_at: export::rfc3339(signed_in_at),
-                last_active: client.as_ref().and_then(|c| export::rfc3339(c.seen_at)),
-                ip: client.as_ref().and_then(|c| c.ip.clone()),
-                user_agent: client.and_then(|c| c.user_agent),
-                current: current.as_deref() == Some(row.id_hash.as_str()),
-            })
+        .map(|b| SessionData {
+            signed_in_at: export::rfc3339(b.signed_in_at),
+            last_active: b.client.as_ref().and_then(|c| export::rfc3339(c.seen_at)),
+            ip: b.client.as_ref().and_then(|c| c.ip.clone()),
+            current: current.as_deref() == Some(b.id_hash.as_str()),
+            user_agent: b.client.and_then(|c| c.user_agent),
         })
         .collect())
 }

@@ -59,3 +59,39 @@ async fn record(session: &Session, meta: RequestMeta) {
         }
     }
 }
+
+/// One browser signed in to an account, as its session data tells (the sessions page and the export).
+pub struct SignedInBrowser {
+    pub id_hash: String,
+    pub client: Option<SessionClient>,
+    /// When it signed in (not moved by step-up).
+    pub signed_in_at: i64,
+}
+
+/// The account's live, signed-in sessions, oldest first. Half sign-ins (waiting for a second factor, or a
+/// password reset), which the sessions' account column also names, are left out: they hold no browser yet.
+pub async fn signed_in_browsers(
+    state: &crate::server::state::AppState,
+    account_id: &str,
+    now: i64,
+) -> Result<Vec<SignedInBrowser>, sqlx::Error> {
+    use crate::server::auth::{AUTH_TIME_KEY, SIGNED_IN_AT_KEY};
+    let lifetime = i64::try_from(state.config.session.absolute_timeout_secs).unwrap_or(i64::MAX);
+    let rows =
+        crate::db::sessions::live_for_account(&state.db.pool, account_id, now, now.saturating_sub(lifetime)).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let data: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&row.data).ok()?;
+            if data.get(ACCOUNT_ID_KEY).and_then(|v| v.as_str()) != Some(account_id) {
+                return None;
+            }
+            let client = data.get(CLIENT_KEY).and_then(|v| serde_json::from_value(v.clone()).ok());
+            let signed_in_at = [SIGNED_IN_AT_KEY, AUTH_TIME_KEY]
+                .into_iter()
+                .find_map(|key| data.get(key).and_then(|v| v.as_i64()))
+                .unwrap_or(row.created_at);
+            Some(SignedInBrowser { id_hash: row.id_hash, client, signed_in_at })
+        })
+        .collect())
+}

@@ -74,44 +74,29 @@ pub async fn load_activity_page(before: Option<String>) -> Result<Option<Activit
 /// The signed-in account's sessions, this browser's marked, oldest first; `None` when nobody is signed in.
 #[server(endpoint = "account/sessions")]
 pub async fn load_sessions_page() -> Result<Option<SessionsPageState>, AppError> {
-    use crate::server::auth::{now, signed_in_recently, take_flash, AUTH_TIME_KEY, SIGNED_IN_AT_KEY};
-    use crate::server::session_client::{SessionClient, CLIENT_KEY};
-    use crate::server::sessions::{id_hash, ACCOUNT_ID_KEY};
+    use crate::server::auth::{now, signed_in_recently, take_flash};
+    use crate::server::sessions::id_hash;
     use crate::types::SessionView;
     let cx = Ctx::get().await?;
     let Some(account_id) = crate::server::auth::account_or_none(&cx.session).await? else {
         return Ok(None);
     };
     let current = cx.session.id().map(|id| id_hash(&id));
-    let now = now();
-    let oldest = now.saturating_sub(i64::try_from(cx.state.config.session.absolute_timeout_secs).unwrap_or(i64::MAX));
-    let rows = crate::db::sessions::live_for_account(&cx.state.db.pool, &account_id, now, oldest).await?;
+    let browsers = crate::server::session_client::signed_in_browsers(&cx.state, &account_id, now()).await?;
     let shown = super::passkeys::shown_date;
-    let sessions = rows
+    let sessions = browsers
         .into_iter()
-        .filter_map(|row| {
-            let data: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&row.data).ok()?;
-            // only signed-in sessions (the column also names sessions waiting for a second factor)
-            if data.get(ACCOUNT_ID_KEY).and_then(|v| v.as_str()) != Some(account_id.as_str()) {
-                return None;
-            }
-            let client: Option<SessionClient> =
-                data.get(CLIENT_KEY).and_then(|v| serde_json::from_value(v.clone()).ok());
-            let signed_in_at = [SIGNED_IN_AT_KEY, AUTH_TIME_KEY]
-                .into_iter()
-                .find_map(|key| data.get(key).and_then(|v| v.as_i64()))
-                .unwrap_or(row.created_at);
-            Some(SessionView {
-                current: current.as_deref() == Some(row.id_hash.as_str()),
-                device: client
-                    .as_ref()
-                    .and_then(|c| c.user_agent.as_deref())
-                    .and_then(crate::core::user_agent::browser_and_os),
-                ip: client.as_ref().and_then(|c| c.ip.clone()),
-                signed_in: shown(signed_in_at),
-                last_active: client.map(|c| shown(c.seen_at)),
-                id: row.id_hash,
-            })
+        .map(|b| SessionView {
+            current: current.as_deref() == Some(b.id_hash.as_str()),
+            device: b
+                .client
+                .as_ref()
+                .and_then(|c| c.user_agent.as_deref())
+                .and_then(crate::core::user_agent::browser_and_os),
+            ip: b.client.as_ref().and_then(|c| c.ip.clone()),
+            signed_in: shown(b.signed_in_at),
+            last_active: b.client.map(|c| shown(c.seen_at)),
+            id: b.id_hash,
         })
         .collect();
     let recently_confirmed = signed_in_recently(&cx.session, cx.state.config.accounts.recent_sign_in_secs).await;
