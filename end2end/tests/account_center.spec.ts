@@ -1,26 +1,12 @@
 import { test, expect, Page, TestInfo } from "@playwright/test";
-import { code, waitForMail } from "./mail";
-import { address, hydrated, ready, seriousViolations } from "./support";
+import { address, hydrated, ready, seriousViolations, PASSWORD, signUpWithPassword } from "./support";
 
 // The account center so far: where you are signed in (/account/sessions: sign out another browser, from a
 // second browser context) and recent activity (/account/activity). Plain forms: both projects.
 
-const PASSWORD = "plum tractor velvet harbor 42";
 
 test.describe.configure({ timeout: 90_000 });
 
-async function signUpAndConfirm(page: Page, info: TestInfo, email: string) {
-  await page.goto("/signup");
-  await ready(page, info);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account", exact: true }).click();
-  await expect(page).toHaveURL(/\/verify-email$/);
-  const mail = await waitForMail(email);
-  await page.getByLabel("Code").fill(code(mail));
-  await page.getByRole("button", { name: "Confirm" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-}
 
 async function signIn(page: Page, info: TestInfo, email: string, password: string) {
   await page.goto("/login");
@@ -33,7 +19,7 @@ async function signIn(page: Page, info: TestInfo, email: string, password: strin
 
 test("sign out another browser from the sessions page", async ({ page, browser }, info) => {
   const email = address("sid", info);
-  await signUpAndConfirm(page, info, email);
+  await signUpWithPassword(page, info, email);
   const phone = await browser.newContext({
     javaScriptEnabled: hydrated(info),
     userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
@@ -59,7 +45,7 @@ test("sign out another browser from the sessions page", async ({ page, browser }
 
 test("recent activity lists sign-ins and failed attempts", async ({ page, browser }, info) => {
   const email = address("ada", info);
-  await signUpAndConfirm(page, info, email);
+  await signUpWithPassword(page, info, email);
   // a failed attempt from another browser
   const elsewhere = await browser.newContext({ javaScriptEnabled: hydrated(info) });
   const other = await elsewhere.newPage();

@@ -1,30 +1,17 @@
 import { test, expect, Page, TestInfo } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import { code, waitForMail, waitForSubject } from "./mail";
+import { waitForSubject } from "./mail";
 import { BIN, ROOT, SERVER_ENV, SMTP_BASE_URL } from "../playwright.config";
-import { address, axePage, axePageSignedIn, ready, seriousViolations } from "./support";
+import { address, axePage, axePageSignedIn, ready, seriousViolations, PASSWORD, signUpWithPassword } from "./support";
 
 // /account/data: downloading your data, and deleting the account: cancelled by signing in during the grace
 // period (on the SMTP portal, whose grace period is a week), or erased by `vestibule purge` (on the first
 // portal, whose grace period is 0, so the deletion is due at once). Plain links and forms: both projects.
 
-const PASSWORD = "plum tractor velvet harbor 42";
 
 test.describe.configure({ timeout: 90_000 });
 
-async function signUpAndConfirm(page: Page, info: TestInfo, email: string, base = "", source: "outbox" | "smtp" = "outbox", mails = 1) {
-  await page.goto(`${base}/signup`);
-  await ready(page, info);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account", exact: true }).click();
-  await expect(page).toHaveURL(/\/verify-email$/);
-  const mail = await waitForMail(email, mails, source);
-  await page.getByLabel("Code").fill(code(mail));
-  await page.getByRole("button", { name: "Confirm" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-}
 
 async function signIn(page: Page, info: TestInfo, email: string, base = "") {
   await page.goto(`${base}/login`);
@@ -46,7 +33,7 @@ async function deleteAccount(page: Page, info: TestInfo, email: string, base = "
 
 test("download your data: one JSON file with your account in it", async ({ page, browser }, info) => {
   const email = address("dot", info);
-  await signUpAndConfirm(page, info, email);
+  await signUpWithPassword(page, info, email);
   await ready(page, info);
   await page.getByRole("link", { name: "Download or delete your data" }).click();
   await expect(page).toHaveURL(/\/account\/data$/);
@@ -78,7 +65,7 @@ test.describe("on the SMTP portal (a week's grace)", () => {
 
   test("delete the account, then sign in again: the deletion is cancelled", async ({ page, browser }, info) => {
     const email = address("fen", info);
-    await signUpAndConfirm(page, info, email, SMTP_BASE_URL, "smtp");
+    await signUpWithPassword(page, info, email, { base: SMTP_BASE_URL, source: "smtp" });
     // another browser signed in too: it is signed out by the deletion
     const elsewhere = await browser.newContext({ javaScriptEnabled: info.project.name === "hydrated", baseURL: SMTP_BASE_URL });
     const other = await elsewhere.newPage();
@@ -127,7 +114,7 @@ test.describe("on the SMTP portal (a week's grace)", () => {
 
 test("delete the account, then `vestibule purge` erases it; the address can sign up anew", async ({ page, browser }, info) => {
   const email = address("gus", info);
-  await signUpAndConfirm(page, info, email);
+  await signUpWithPassword(page, info, email);
   await deleteAccount(page, info, email);
   await waitForSubject(email, "Your account will be deleted");
   const p = await axePage(page, browser, info);
@@ -144,6 +131,6 @@ test("delete the account, then `vestibule purge` erases it; the address can sign
   await expect(page.getByText("That email and password do not match")).toBeVisible();
   await expect(page).toHaveURL(/\/login/);
   // the first confirmation, the deletion notice, then the new account's confirmation
-  await signUpAndConfirm(page, info, email, "", "outbox", 3);
+  await signUpWithPassword(page, info, email, { mails: 3 });
   await expect(page.locator("[data-account-email]")).toHaveText(email);
 });

@@ -1,6 +1,6 @@
 import { test, expect, Page, Locator, TestInfo } from "@playwright/test";
 import { code, Mail, waitForSubject } from "./mail";
-import { address, axePage, hydrated, open, ready, seriousViolations } from "./support";
+import { address, axePage, hydrated, open, ready, seriousViolations, PASSWORD, signUpWithPassword } from "./support";
 
 // Changing the account's address on /account/email: a code (or the link) sent to the new address makes it
 // the account's address; the old address is told; the password then goes with the new address. Plain
@@ -8,7 +8,6 @@ import { address, axePage, hydrated, open, ready, seriousViolations } from "./su
 //
 // Each new address gets at most one message: a second one to the same address waits a minute.
 
-const PASSWORD = "plum tractor velvet harbor 42";
 const CODE_SUBJECT = "Confirm your new email address";
 const CHANGED_SUBJECT = "Your email address was changed";
 const TAKEN_SUBJECT = "Request to move an account to your address";
@@ -17,18 +16,6 @@ const INVALID_CODE = "That code is wrong or has expired";
 // Each test signs up and signs in (deliberately slow hashes): more than the default 30 s on a busy machine.
 test.describe.configure({ timeout: 90_000 });
 
-/** Signs up with a password and confirms the address by the mailed code; ends signed in on /account. */
-async function signUp(page: Page, info: TestInfo, email: string) {
-  await open(page, info, "/signup");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account", exact: true }).click();
-  await expect(page).toHaveURL(/\/verify-email$/);
-  await ready(page, info);
-  await page.getByLabel("Code").fill(code(await waitForSubject(email, "Confirm your email address")));
-  await page.getByRole("button", { name: "Confirm" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-}
 
 async function signInWithPassword(page: Page, info: TestInfo, email: string) {
   await open(page, info, "/login");
@@ -61,7 +48,7 @@ async function expectChanged(page: Page, to: string) {
 test("change the address with the code: the old address is told, the new one signs in", async ({ page }, info) => {
   const old = address("ivy", info);
   const next = address("ivy-new", info);
-  await signUp(page, info, old);
+  await signUpWithPassword(page, info, old);
 
   await open(page, info, "/account/email");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Change your email address");
@@ -94,7 +81,7 @@ test("change the address with the code: the old address is told, the new one sig
 test("the mail's link opened in another browser asks for the code too", async ({ page, browser, baseURL }, info) => {
   const old = address("jade", info);
   const next = address("jade-new", info);
-  await signUp(page, info, old);
+  await signUpWithPassword(page, info, old);
   await open(page, info, "/account/email");
   await askFor(page, info, next);
   const mail = await waitForSubject(next, CODE_SUBJECT);
@@ -125,9 +112,9 @@ test("an address that has an account gets the same answer, and its owner a notic
   const owner = address("kim", info);
   const asker = address("lou", info);
   const elsewhere = await browser.newContext({ javaScriptEnabled: hydrated(info), baseURL });
-  await signUp(await elsewhere.newPage(), info, owner);
+  await signUpWithPassword(await elsewhere.newPage(), info, owner);
   await elsewhere.close();
-  await signUp(page, info, asker);
+  await signUpWithPassword(page, info, asker);
 
   await open(page, info, "/account/email");
   await askFor(page, info, owner);
@@ -154,7 +141,7 @@ test("keyboard only: new address → code → changed", async ({ page }, info) =
   test.skip(!hydrated(info), "one keyboard pass, in the hydrated project");
   const old = address("max", info);
   const next = address("max-new", info);
-  await signUp(page, info, old);
+  await signUpWithPassword(page, info, old);
   await open(page, info, "/account/email");
   const field = page.getByLabel("New email address");
   await tabTo(page, field);
@@ -171,7 +158,7 @@ test("axe: no serious or critical violations on /account/email (address, code, e
   const p = await axePage(page, browser, info, baseURL);
   const old = address("nia", info);
   const next = address("nia-new", info);
-  await signUp(p, info, old);
+  await signUpWithPassword(p, info, old);
   const found: string[] = [];
 
   await open(p, info, "/account/email");

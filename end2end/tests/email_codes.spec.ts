@@ -1,6 +1,6 @@
 import { test, expect, Page, Browser, BrowserContext, Locator, TestInfo } from "@playwright/test";
-import { code, link, waitForMail, waitForSubject } from "./mail";
-import { address, Authenticator, axePage, hydrated, open, ready, seriousViolations } from "./support";
+import { code, link, waitForSubject } from "./mail";
+import { address, Authenticator, axePage, hydrated, open, ready, seriousViolations, PASSWORD, signUpWithPassword } from "./support";
 import { SMTP_BASE_URL } from "../playwright.config";
 
 // Signing in with an emailed code or link (/login/email), the forgotten password (/recover, then
@@ -11,7 +11,6 @@ import { SMTP_BASE_URL } from "../playwright.config";
 // Each address gets at most one code per flow: after a message, the next one to the same address waits a
 // minute (only the cooldown test asks twice).
 
-const PASSWORD = "plum tractor velvet harbor 42";
 const NEW_PASSWORD = "quiet lantern orchard meadow 77";
 const INVALID_CODE = "That code is wrong or has expired";
 const SIGN_IN_SUBJECT = "Your sign-in code";
@@ -28,19 +27,6 @@ async function otherBrowser(browser: Browser, info: TestInfo, baseURL: string | 
   return browser.newContext({ javaScriptEnabled: hydrated(info), baseURL, ...(userAgent ? { userAgent } : {}) });
 }
 
-/** Signs up with a password and confirms the address by the mailed code; ends signed in on /account. */
-async function signUp(page: Page, info: TestInfo, email: string, source: Source = "outbox") {
-  await open(page, info, "/signup");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account", exact: true }).click();
-  await expect(page).toHaveURL(/\/verify-email$/);
-  await ready(page, info);
-  await page.getByLabel("Code").fill(code(await waitForMail(email, 1, source)));
-  await page.getByRole("button", { name: "Confirm" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-  await expect(page.locator("[data-account-email]")).toHaveText(email);
-}
 
 async function signOut(page: Page, info: TestInfo) {
   await open(page, info, "/account");
@@ -127,7 +113,7 @@ async function setUpApp(page: Page, info: TestInfo): Promise<{ app: Authenticato
 
 test("sign in with an emailed code: /login → Email me a sign-in code → the code → /account", async ({ page }, info) => {
   const email = address("cora", info);
-  await signUp(page, info, email);
+  await signUpWithPassword(page, info, email);
   await signOut(page, info);
 
   await askForCode(page, info, "Email me a sign-in code", email);
@@ -140,7 +126,7 @@ test("sign in with an emailed code: /login → Email me a sign-in code → the c
 
 test("the mail's link signs in the browser that asked, without the code", async ({ page }, info) => {
   const email = address("lina", info);
-  await signUp(page, info, email);
+  await signUpWithPassword(page, info, email);
   await signOut(page, info);
 
   await askForCode(page, info, "Email me a sign-in code", email);
@@ -155,7 +141,7 @@ test("the mail's link signs in the browser that asked, without the code", async 
 
 test("the link opened in another browser asks for the code too, then signs that browser in", async ({ page, browser, baseURL }, info) => {
   const email = address("max", info);
-  await signUp(page, info, email);
+  await signUpWithPassword(page, info, email);
   await signOut(page, info);
   await askForCode(page, info, "Email me a sign-in code", email);
   const mail = await waitForSubject(email, SIGN_IN_SUBJECT);
@@ -185,7 +171,7 @@ test("the link opened in another browser asks for the code too, then signs that 
 
 test("forgot password: code, new password, signed in; other sessions end, only the new password works", async ({ page, browser, baseURL }, info) => {
   const email = address("ruth", info);
-  await signUp(page, info, email); // `page` stays signed in: the device that is not in use
+  await signUpWithPassword(page, info, email); // `page` stays signed in: the device that is not in use
 
   const laptop = await otherBrowser(browser, info, baseURL);
   const other = await laptop.newPage();
@@ -212,7 +198,7 @@ test("forgot password: code, new password, signed in; other sessions end, only t
 
 test("forgot password with two-step verification: code, then the app's code, then the new password", async ({ page }, info) => {
   const email = address("tess", info);
-  await signUp(page, info, email);
+  await signUpWithPassword(page, info, email);
   const { app } = await setUpApp(page, info);
   await signOut(page, info);
 
@@ -240,7 +226,7 @@ test("forgot password with two-step verification: code, then the app's code, the
 
 test("lost phone: a recovery code signs in and says how many are left; then a new app replaces the old", async ({ page }, info) => {
   const email = address("finn", info);
-  await signUp(page, info, email);
+  await signUpWithPassword(page, info, email);
   const { recoveryCodes } = await setUpApp(page, info);
   await signOut(page, info);
 
@@ -272,7 +258,7 @@ test("lost phone: a recovery code signs in and says how many are left; then a ne
 
 test("bad inputs: a wrong code, asking again too soon, a too-short new password", async ({ page }, info) => {
   const email = address("ivo", info);
-  await signUp(page, info, email);
+  await signUpWithPassword(page, info, email);
   await signOut(page, info);
 
   await askForCode(page, info, "Forgot your password?", email);
@@ -308,7 +294,7 @@ test.describe("with a real SMTP server", () => {
 
   test("the sign-in code arrives over SMTP and signs in", async ({ page }, info) => {
     const email = address("sam", info);
-    await signUp(page, info, email, "smtp");
+    await signUpWithPassword(page, info, email, { source: "smtp" });
     await signOut(page, info);
     await askForCode(page, info, "Email me a sign-in code", email);
     const mail = await waitForSubject(email, SIGN_IN_SUBJECT, "smtp");
@@ -324,7 +310,7 @@ test.describe("with a real SMTP server", () => {
 test("axe: no serious or critical violations on /login/email, /recover (address, code, error) and /recover/password", async ({ page, browser, baseURL }, info) => {
   const p = await axePage(page, browser, info, baseURL);
   const email = address("ada", info);
-  await signUp(p, info, email);
+  await signUpWithPassword(p, info, email);
   await signOut(p, info);
   const found: string[] = [];
 
@@ -379,7 +365,7 @@ async function tabTo(page: Page, target: Locator, max = 40) {
 test("keyboard only: /login → Email me a sign-in code → address → code → signed in", async ({ page }, info) => {
   test.skip(!hydrated(info), "one keyboard pass, in the hydrated project");
   const email = address("kira", info);
-  await signUp(page, info, email);
+  await signUpWithPassword(page, info, email);
   await signOut(page, info);
 
   await open(page, info, "/login");

@@ -1,12 +1,11 @@
 import { test, expect, Page, Browser, TestInfo, CDPSession } from "@playwright/test";
 import { code, waitForMail } from "./mail";
-import { address, Authenticator, axePage, hydrated, open, ready, seriousViolations } from "./support";
+import { address, Authenticator, axePage, hydrated, open, ready, seriousViolations, PASSWORD, signUpWithPassword } from "./support";
 
 // Two-step verification: an authenticator app (TOTP) set up on /account/security, the second-factor step of
 // a password sign-in on /login/second-factor, and recovery codes. Plain forms, so every test runs in both
 // projects (hydrated and JavaScript off).
 
-const PASSWORD = "plum tractor velvet harbor 42";
 const WRONG_CODE = /That code is wrong/;
 
 // Each test signs up, sets up the app and signs in again (each password check is a deliberately slow hash):
@@ -19,19 +18,6 @@ interface Account {
   recoveryCodes: string[];
 }
 
-/** Signs up with a password and confirms the address by the mailed code; ends on /account. */
-async function signUp(page: Page, info: TestInfo, email: string) {
-  await open(page, info, "/signup");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account", exact: true }).click();
-  await expect(page).toHaveURL(/\/verify-email$/);
-  await ready(page, info);
-  await page.getByLabel("Code").fill(code(await waitForMail(email)));
-  await page.getByRole("button", { name: "Confirm" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-  await expect(page.locator("[data-account-email]")).toHaveText(email);
-}
 
 /** Email and password; an account with an app goes on to the second-factor step. */
 async function signInWithPassword(page: Page, info: TestInfo, email: string) {
@@ -81,7 +67,7 @@ async function recoveryCodes(page: Page): Promise<string[]> {
 /** A new account with a password and an authenticator app; ends signed in on /account/security. */
 async function enrolledAccount(page: Page, info: TestInfo, name: string): Promise<Account> {
   const email = address(name, info);
-  await signUp(page, info, email);
+  await signUpWithPassword(page, info, email);
   const app = new Authenticator(await startSetup(page, info));
   await confirmSetup(page, await app.next());
   await expect(page.locator("[data-totp-on]")).toBeVisible();
@@ -90,7 +76,7 @@ async function enrolledAccount(page: Page, info: TestInfo, name: string): Promis
 
 test("set up an authenticator app: a wrong code is refused, the right one turns it on, recovery codes are shown once", async ({ page }, info) => {
   const email = address("tia", info);
-  await signUp(page, info, email);
+  await signUpWithPassword(page, info, email);
   const app = new Authenticator(await startSetup(page, info));
 
   await confirmSetup(page, app.wrong());
@@ -191,7 +177,7 @@ test("sign in with a recovery code; the same code does not work twice", async ({
 test("axe: no serious or critical violations on the setup (QR code) and the second-factor step", async ({ page, browser }, info) => {
   const p = await axePage(page, browser, info);
   const email = address("axel", info);
-  await signUp(p, info, email);
+  await signUpWithPassword(p, info, email);
   const app = new Authenticator(await startSetup(p, info));
   if (!hydrated(info)) await expect(p.locator("html")).not.toHaveAttribute("data-hydrated", "true");
   expect(await seriousViolations(p)).toEqual([]);
@@ -251,7 +237,7 @@ test("a security key as the second step: add, sign in with it, remove", async ({
   test.skip(!hydrated(info), "security keys need JavaScript");
   const key = await addSecurityKey(page);
   const email = address("sky", info);
-  await signUp(page, info, email);
+  await signUpWithPassword(page, info, email);
   await open(page, info, "/account/security");
   await page.getByLabel("Name for the new key (optional)").fill("Blue key");
   await page.getByRole("button", { name: "Add a security key" }).click();

@@ -2,8 +2,12 @@
 import { test, expect, Page, Browser, TestInfo } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import * as OTPAuth from "otpauth";
+import { code, waitForMail } from "./mail";
 
 export const STEP_MS = 30_000;
+
+/** The password the specs' accounts sign up with. */
+export const PASSWORD = "plum tractor velvet harbor 42";
 
 /** A fresh address per test and project (tests run in parallel and never share an account). */
 export function address(name: string, info: TestInfo): string {
@@ -94,4 +98,25 @@ export async function axePageSignedIn(page: Page, browser: Browser, info: TestIn
   const bare = await axePage(page, browser, info, baseURL);
   await bare.context().addCookies(await page.context().cookies());
   return bare;
+}
+
+/** Signs up with a password and confirms the address by the code mailed to it; ends signed in on /account.
+ *  `base`: another portal's address; `source`: where that portal's mail goes; `mails`: how many messages the
+ *  address has by then (the newest holds the code). */
+export async function signUpWithPassword(
+  page: Page,
+  info: TestInfo,
+  email: string,
+  { base = "", source = "outbox", mails = 1 }: { base?: string; source?: "outbox" | "smtp"; mails?: number } = {},
+) {
+  await open(page, info, `${base}/signup`);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account", exact: true }).click();
+  await expect(page).toHaveURL(/\/verify-email$/);
+  await ready(page, info);
+  await page.getByLabel("Code").fill(code(await waitForMail(email, mails, source)));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.locator("[data-account-email]")).toHaveText(email);
 }
