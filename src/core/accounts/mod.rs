@@ -207,7 +207,7 @@ pub fn normalize_email(input: &str) -> Result<String, AccountError> {
 /// Most characters of a display name.
 pub const MAX_DISPLAY_NAME: usize = 100;
 
-/// The display-name rule, as sign-up applies it (signup.rs, passkeys/register.rs) and the profile reuses it:
+/// The display-name rule of sign-up (signup.rs, passkeys/register.rs) and the profile:
 /// trimmed, empty means none, at most `MAX_DISPLAY_NAME` characters.
 pub fn normalize_display_name(input: &str) -> Result<Option<String>, AccountError> {
     let name = input.trim();

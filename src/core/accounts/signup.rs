@@ -14,8 +14,6 @@ pub struct SignupInput<'a> {
     pub display_name: Option<&'a str>,
 }
 
-const MAX_DISPLAY_NAME: usize = 100;
-
 /// What the browser is told is the same whether or not the address has an account: "check your mail".
 /// Returns the mail to send and, when a message was issued for this browser to complete, its row id
 /// (kept in the session: a message that would replace an unverified account's password only works there).
@@ -27,10 +25,7 @@ pub async fn signup(
     rng: &mut impl CryptoRng,
 ) -> Result<(Notice, Option<String>), AccountError> {
     let email = normalize_email(input.email)?;
-    let display_name = input.display_name.map(str::trim).filter(|n| !n.is_empty());
-    if display_name.is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME) {
-        return Err(AccountError::DisplayNameTooLong);
-    }
+    let display_name = input.display_name.map(super::normalize_display_name).transpose()?.flatten();
     let password = policy::check(input.password, &PasswordContext { email: &email, only_factor: true })
         .map_err(AccountError::Password)?;
     // Hash on every path, so an existing address costs the same time as a new one.
@@ -40,8 +35,14 @@ pub async fn signup(
         Some(account) => Some(account),
         None => {
             let id = uuid::Uuid::new_v4().to_string();
-            let new =
-                NewAccount { id: &id, email: &email, display_name, password_hash: Some(&hash), user_handle: None, now };
+            let new = NewAccount {
+                id: &id,
+                email: &email,
+                display_name: display_name.as_deref(),
+                password_hash: Some(&hash),
+                user_handle: None,
+                now,
+            };
             if accounts::insert(&deps.db.pool, &new).await? {
                 audit::record(deps.db, Event::SignUp, Some(&id), meta, json!({}), now).await?;
                 let (notice, row_id) = issue(deps, &id, &email, None, now, rng).await?;

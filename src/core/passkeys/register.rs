@@ -8,12 +8,10 @@ use webauthn_rs::prelude::{CreationChallengeResponse, PasskeyRegistration, Regis
 use webauthn_rs_proto::ResidentKeyRequirement;
 
 use super::{aaguid, check_fresh, clean_name, encode_credential_id, PasskeyError};
-use crate::core::accounts::{issue, normalize_email, AccountError, Deps, Notice};
+use crate::core::accounts::{issue, normalize_display_name, normalize_email, Deps, Notice};
 use crate::core::audit::{self, Event, RequestMeta};
 use crate::db::accounts::{self, NewAccount};
 use crate::db::passkeys::{self, PasskeyRow};
-
-const MAX_DISPLAY_NAME: usize = 100;
 
 /// A registration waiting for the browser's answer. Kept in the server-side session, never sent out.
 #[derive(Serialize, Deserialize)]
@@ -60,10 +58,7 @@ pub fn start_signup(
     now: i64,
 ) -> Result<(CreationChallengeResponse, PendingRegistration), PasskeyError> {
     let email = normalize_email(email)?;
-    let display_name = display_name.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
-    if display_name.as_ref().is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME) {
-        return Err(AccountError::DisplayNameTooLong.into());
-    }
+    let display_name = display_name.map(normalize_display_name).transpose()?.flatten();
     let user_handle = Uuid::new_v4();
     let shown = display_name.clone().unwrap_or_else(|| email.clone());
     let (ccr, state) = deps.webauthn.start_passkey_registration(user_handle, &email, &shown, None)?;
