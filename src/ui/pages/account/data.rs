@@ -5,12 +5,10 @@ use leptos_router::hooks::use_query_map;
 use super::or_redirect;
 use crate::i18n::t;
 use crate::server_fns::data::{load_data_page, take_deletion_cancelled, RequestDeletion};
-use crate::server_fns::mfa::{ConfirmWithRecoveryCode, ConfirmWithTotp};
-use crate::server_fns::passkeys::ConfirmWithPassword;
 use crate::types::DataPageState;
 use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, TextField};
 use crate::ui::pages::auth::form_state::{field_error, form_error, FormError};
-use crate::ui::pages::auth::Confirm;
+use crate::ui::pages::auth::{Confirm, ConfirmActions};
 
 /// `/account/data`: download everything held about you (a plain link to `/account/export`, a JSON file)
 /// and delete the account (type your address to confirm; a grace period follows in which signing in
@@ -20,23 +18,8 @@ use crate::ui::pages::auth::Confirm;
 #[component]
 pub fn DataPage() -> impl IntoView {
     let delete = ServerAction::<RequestDeletion>::new();
-    let confirm = ServerAction::<ConfirmWithPassword>::new();
-    let confirm_totp = ServerAction::<ConfirmWithTotp>::new();
-    let confirm_recovery = ServerAction::<ConfirmWithRecoveryCode>::new();
-    // bumped by the passkey and security-key confirmations (not actions) to reload the page's data
-    let reload = RwSignal::new(0u32);
-    let page = Resource::new_blocking(
-        move || {
-            (
-                delete.version().get(),
-                confirm.version().get(),
-                confirm_totp.version().get(),
-                confirm_recovery.version().get(),
-                reload.get(),
-            )
-        },
-        |_| load_data_page(),
-    );
+    let confirm = ConfirmActions::new();
+    let page = Resource::new_blocking(move || (delete.version().get(), confirm.version()), |_| load_data_page());
     let query = use_query_map();
     view! {
         <Title text=t("data.title") />
@@ -59,7 +42,7 @@ pub fn DataPage() -> impl IntoView {
                 view! {
                     <p><a href="/account" class="vs-link">{t("data.back")}</a></p>
                     <Confirm options=state.confirm recently_confirmed=state.recently_confirmed
-                        flash=state.flash.clone() confirm confirm_totp confirm_recovery reload
+                        flash=state.flash.clone() actions=confirm
                         return_to="/account/data" />
                     <Export recently_confirmed=state.recently_confirmed />
                     <Delete state delete />

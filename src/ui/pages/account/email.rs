@@ -7,12 +7,10 @@ use crate::i18n::t;
 use crate::server_fns::email_change::{
     load_email_change_page, CancelEmailChange, ConfirmEmailChange, OpenEmailChangeLink, RequestEmailChange,
 };
-use crate::server_fns::mfa::{ConfirmWithRecoveryCode, ConfirmWithTotp};
-use crate::server_fns::passkeys::ConfirmWithPassword;
 use crate::types::EmailChangePageState;
 use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, TextField};
 use crate::ui::pages::auth::form_state::{field_error, form_error, FormError};
-use crate::ui::pages::auth::Confirm;
+use crate::ui::pages::auth::{Confirm, ConfirmActions};
 
 /// `/account/email`: the account's address and a form for a new one. Asking needs a recent sign-in (the
 /// confirm card appears in place); then the code sent to the new address, or the mail's link
@@ -26,11 +24,7 @@ pub fn EmailPage() -> impl IntoView {
     let enter = ServerAction::<ConfirmEmailChange>::new();
     let by_link = ServerAction::<OpenEmailChangeLink>::new();
     let cancel = ServerAction::<CancelEmailChange>::new();
-    let confirm = ServerAction::<ConfirmWithPassword>::new();
-    let confirm_totp = ServerAction::<ConfirmWithTotp>::new();
-    let confirm_recovery = ServerAction::<ConfirmWithRecoveryCode>::new();
-    // bumped by the passkey and security-key confirmations (not actions) to reload the page's data
-    let reload = RwSignal::new(0u32);
+    let confirm = ConfirmActions::new();
     let query = use_query_map();
     let token = move || query.read().get("token").filter(|t| !t.is_empty());
     let changed = move || query.read().get("changed").is_some();
@@ -38,12 +32,11 @@ pub fn EmailPage() -> impl IntoView {
         move || {
             (
                 (request.version().get(), resend.version().get(), enter.version().get(), by_link.version().get()),
-                (cancel.version().get(), confirm.version().get(), confirm_totp.version().get()),
-                (confirm_recovery.version().get(), reload.get()),
+                (cancel.version().get(), confirm.version()),
                 token(),
             )
         },
-        |(_, _, _, token)| load_email_change_page(token),
+        |(_, _, token)| load_email_change_page(token),
     );
     let actions = Actions { request, resend, enter, by_link, cancel };
     view! {
@@ -61,7 +54,7 @@ pub fn EmailPage() -> impl IntoView {
                 view! {
                     {changed_to.map(|text| view! { <Alert kind=AlertKind::Success>{text}</Alert> })}
                     <Confirm options=state.confirm recently_confirmed=state.recently_confirmed
-                        flash=state.flash.clone() confirm confirm_totp confirm_recovery reload
+                        flash=state.flash.clone() actions=confirm
                         return_to="/account/email" />
                     <Card>
                         <dl class="vs-dl">

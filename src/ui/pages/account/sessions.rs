@@ -5,12 +5,10 @@ use leptos_router::hooks::use_query_map;
 use super::or_redirect;
 use crate::i18n::t;
 use crate::server_fns::account::{load_sessions_page, EndOtherSessions, EndSession};
-use crate::server_fns::mfa::{ConfirmWithRecoveryCode, ConfirmWithTotp};
-use crate::server_fns::passkeys::ConfirmWithPassword;
 use crate::types::SessionView;
 use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card};
 use crate::ui::pages::auth::form_state::{form_error, FormError};
-use crate::ui::pages::auth::Confirm;
+use crate::ui::pages::auth::{Confirm, ConfirmActions};
 
 /// `/account/sessions`: every browser signed in to the account (browser and system, IP, signed in, last
 /// active; this one marked), ending one or all the others. Ending needs a recent sign-in: the confirm card
@@ -19,22 +17,9 @@ use crate::ui::pages::auth::Confirm;
 pub fn SessionsPage() -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
-    let confirm = ServerAction::<ConfirmWithPassword>::new();
-    let confirm_totp = ServerAction::<ConfirmWithTotp>::new();
-    let confirm_recovery = ServerAction::<ConfirmWithRecoveryCode>::new();
-    // bumped by the passkey and security-key confirmations (not actions) to reload the page's data
-    let reload = RwSignal::new(0u32);
+    let confirm = ConfirmActions::new();
     let page = Resource::new_blocking(
-        move || {
-            (
-                end.version().get(),
-                end_others.version().get(),
-                confirm.version().get(),
-                confirm_totp.version().get(),
-                confirm_recovery.version().get(),
-                reload.get(),
-            )
-        },
+        move || (end.version().get(), end_others.version().get(), confirm.version()),
         |_| load_sessions_page(),
     );
     let query = use_query_map();
@@ -54,7 +39,7 @@ pub fn SessionsPage() -> impl IntoView {
                 let others = state.sessions.iter().filter(|s| !s.current).count();
                 view! {
                     <Confirm options=state.confirm recently_confirmed=state.recently_confirmed
-                        flash=state.flash.clone() confirm confirm_totp confirm_recovery reload
+                        flash=state.flash.clone() actions=confirm
                         return_to="/account/sessions" />
                     <Card>
                         {move || ended().then(|| view! { <Alert kind=AlertKind::Success>{t("sessions.ended")}</Alert> })}

@@ -15,7 +15,7 @@ pub use email_code::EmailCodePage;
 pub use login::LoginPage;
 pub use reset_password::ResetPasswordPage;
 pub use second_factor::SecondFactorPage;
-pub(crate) use security::Confirm;
 pub use security::SecurityPage;
+pub(crate) use security::{Confirm, ConfirmActions};
 pub use signup::SignupPage;
 pub use verify::VerifyEmailPage;

@@ -29,12 +29,10 @@ pub fn SecurityPage() -> impl IntoView {
     let remove = ServerAction::<RemovePasskey>::new();
     let remove_pw = ServerAction::<RemovePassword>::new();
     let change_pw = ServerAction::<ChangePassword>::new();
-    let confirm = ServerAction::<ConfirmWithPassword>::new();
-    let confirm_totp = ServerAction::<ConfirmWithTotp>::new();
-    let confirm_recovery = ServerAction::<ConfirmWithRecoveryCode>::new();
+    let confirm = ConfirmActions::new();
     let two_step = TwoStepActions::new();
     // bumped by the passkey ceremonies (not actions) to reload the page's data
-    let reload = RwSignal::new(0u32);
+    let reload = confirm.reload;
     // outside the reloading part, so the outcome of adding a passkey outlives the reload it causes
     let add_status = RwSignal::new(None::<Result<String, String>>);
     let page = Resource::new_blocking(
@@ -44,11 +42,8 @@ pub fn SecurityPage() -> impl IntoView {
                 remove.version().get(),
                 remove_pw.version().get(),
                 change_pw.version().get(),
-                confirm.version().get(),
-                confirm_totp.version().get(),
-                confirm_recovery.version().get(),
+                confirm.version(),
                 two_step.version(),
-                reload.get(),
             )
         },
         |_| load_security_page(),
@@ -65,7 +60,7 @@ pub fn SecurityPage() -> impl IntoView {
                             <Alert kind=AlertKind::Info>{t("security.mfa_setup_required")}</Alert>
                         })}
                         <Confirm options=state.confirm_options() recently_confirmed=state.recently_confirmed
-                            flash=state.flash.clone() confirm confirm_totp confirm_recovery reload />
+                            flash=state.flash.clone() actions=confirm />
                         <TwoStep state=state.clone() actions=two_step />
                         <Passkeys state=state.clone() rename remove reload add_status />
                         <Password state remove_pw change_pw />
@@ -77,6 +72,34 @@ pub fn SecurityPage() -> impl IntoView {
     }
 }
 
+/// The confirm card's forms, and a signal its passkey and security-key confirmations (ceremonies, not
+/// actions) bump; `version` changes with each, so a page reloads its data after a confirmation.
+#[derive(Clone, Copy)]
+pub(crate) struct ConfirmActions {
+    pub password: ServerAction<ConfirmWithPassword>,
+    pub totp: ServerAction<ConfirmWithTotp>,
+    pub recovery: ServerAction<ConfirmWithRecoveryCode>,
+    pub reload: RwSignal<u32>,
+}
+
+impl ConfirmActions {
+    pub fn new() -> Self {
+        Self {
+            password: ServerAction::new(),
+            totp: ServerAction::new(),
+            recovery: ServerAction::new(),
+            reload: RwSignal::new(0),
+        }
+    }
+
+    pub fn version(&self) -> usize {
+        self.password.version().get()
+            + self.totp.version().get()
+            + self.recovery.version().get()
+            + self.reload.get() as usize
+    }
+}
+
 /// Step-up: shown when the last sign-in is too old for sensitive changes, with every way `options` says
 /// the account has. `return_to`: the page to come back to after a plain form (default /account/security).
 #[component]
@@ -84,15 +107,13 @@ pub(crate) fn Confirm(
     options: ConfirmOptions,
     recently_confirmed: bool,
     flash: Option<Flash>,
-    confirm: ServerAction<ConfirmWithPassword>,
-    confirm_totp: ServerAction<ConfirmWithTotp>,
-    confirm_recovery: ServerAction<ConfirmWithRecoveryCode>,
-    reload: RwSignal<u32>,
+    actions: ConfirmActions,
     #[prop(optional)] return_to: Option<&'static str>,
 ) -> impl IntoView {
     if recently_confirmed {
         return None;
     }
+    let ConfirmActions { password: confirm, totp: confirm_totp, recovery: confirm_recovery, reload } = actions;
     let error = form_error(confirm, flash, "confirm");
     let totp_error = form_error(confirm_totp, None, "confirm");
     let recovery_error = form_error(confirm_recovery, None, "confirm");
