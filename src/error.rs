@@ -65,6 +65,11 @@ pub enum ErrorKind {
     RecoveryExpired,
     /// A new address was confirmed, but another account took it in the meantime: nothing changed.
     EmailTaken,
+    /// An app's authorization request names an unknown client or an unregistered redirect URI: shown
+    /// here, never sent back to the app (`problems` says what was wrong, for the app's developer).
+    OAuthRequestInvalid,
+    /// No app sign-in is under way in this browser (finished, replaced by a newer one, or too old).
+    OAuthRequestExpired,
 }
 
 impl ErrorKind {
@@ -100,6 +105,8 @@ impl ErrorKind {
             ErrorKind::MailCooldown => "error.mail_cooldown",
             ErrorKind::RecoveryExpired => "error.recovery_expired",
             ErrorKind::EmailTaken => "error.email_taken",
+            ErrorKind::OAuthRequestInvalid => "error.oauth_request_invalid",
+            ErrorKind::OAuthRequestExpired => "error.oauth_request_expired",
         }
     }
 
@@ -127,6 +134,7 @@ impl ErrorKind {
             ErrorKind::CodeNeeded | ErrorKind::RecoveryExpired => 400,
             ErrorKind::MailCooldown => 429,
             ErrorKind::EmailTaken => 409,
+            ErrorKind::OAuthRequestInvalid | ErrorKind::OAuthRequestExpired => 400,
         }
     }
 }

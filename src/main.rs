@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use rand::SeedableRng;
 
 use vestibule::server::config::{Config, ConfigErrors};
+use vestibule::server::oauth::cli::{ClientAction, KeysAction};
 use vestibule::server::{logging, serve};
 
 #[derive(Parser)]
@@ -40,17 +41,27 @@ enum Command {
     /// Erase every account whose deletion is due (its grace period is over), print how many, and exit.
     /// `serve` also does this every `accounts.purge_interval_secs`.
     Purge,
-    /// Second factors: `reseal` moves every TOTP seed to the current `mfa.seal_key` (key rotation).
+    /// Second factors: `reseal` moves every TOTP seed (and token signing key) to the current `mfa.seal_key`.
     Mfa {
         #[command(subcommand)]
         action: MfaAction,
+    },
+    /// OAuth / OpenID Connect apps: create, list, rotate-secret, delete (docs/oauth.md).
+    Client {
+        #[command(subcommand)]
+        action: ClientAction,
+    },
+    /// Token signing keys: `rotate` adds new keys; the JWKS keeps serving the previous ones.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
     },
 }
 
 #[derive(Subcommand)]
 enum MfaAction {
-    /// Re-seal every TOTP seed sealed under a previous key with the current one; afterwards the previous
-    /// keys can be removed from the configuration.
+    /// Re-seal every TOTP seed and token signing key sealed under a previous key with the current one;
+    /// afterwards the previous keys can be removed from the configuration.
     Reseal,
 }
 
@@ -93,6 +104,14 @@ fn main() -> ExitCode {
             Command::MailTest { to, note } => mail_test(config, &to, &note).await,
             Command::Mfa { action: MfaAction::Reseal } => reseal(config).await,
             Command::Purge => purge(config).await,
+            Command::Client { action } => {
+                let (state, _) = serve::prepare(config).await.map_err(|e| e.to_string())?;
+                vestibule::server::oauth::cli::run_client(&state, action).await
+            }
+            Command::Keys { action } => {
+                let (state, _) = serve::prepare(config).await.map_err(|e| e.to_string())?;
+                vestibule::server::oauth::cli::run_keys(&state, action).await
+            }
         }
     });
     match result {
@@ -110,6 +129,8 @@ async fn reseal(config: Config) -> Result<(), String> {
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let moved = vestibule::core::mfa::totp::reseal_all(&state.deps(), &mut rng).await.map_err(|e| e.to_string())?;
     println!("{moved} TOTP seed(s) re-sealed under key {}", state.sealer.current_key_id());
+    let keys = vestibule::core::oidc::keys::reseal_all(&state.db, &state.sealer, &mut rng).await.map_err(|e| e.to_string())?;
+    println!("{keys} token signing key(s) re-sealed");
     Ok(())
 }
 

@@ -75,6 +75,16 @@ pub enum Event {
     EmailChanged,
     /// Recorded on the account that owns an address someone asked to move another account to.
     EmailChangeToTakenAddress,
+    /// The owner allowed a third-party app (`detail.client_id`, `detail.scopes`).
+    OAuthConsentGranted,
+    /// The owner refused an app on its consent screen (`detail.client_id`).
+    OAuthConsentDenied,
+    /// The owner removed an app's access at /account/apps (`detail.client_id`).
+    OAuthAppRevoked,
+    /// An authorization code came back after it was used: what it issued was revoked (`detail.client_id`).
+    OAuthCodeReused,
+    /// A rotated refresh token came back: its whole grant was revoked (`detail.client_id`, `detail.grant_id`).
+    OAuthRefreshReused,
 }
 
 impl Event {
@@ -125,6 +135,11 @@ impl Event {
             Event::EmailChangeFailed => "email_change_failed",
             Event::EmailChanged => "email_changed",
             Event::EmailChangeToTakenAddress => "email_change_to_taken_address",
+            Event::OAuthConsentGranted => "oauth_consent_granted",
+            Event::OAuthConsentDenied => "oauth_consent_denied",
+            Event::OAuthAppRevoked => "oauth_app_revoked",
+            Event::OAuthCodeReused => "oauth_code_reused",
+            Event::OAuthRefreshReused => "oauth_refresh_reused",
         }
     }
 }

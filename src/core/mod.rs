@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod mfa;
+pub mod oidc;
 pub mod passkeys;
 pub mod passwords;
 pub mod profile;

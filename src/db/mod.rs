@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod mfa;
+pub mod oauth;
+pub mod oauth_keys;
 pub mod passkeys;
 pub mod sessions;
 pub mod throttle;

@@ -25,6 +25,9 @@ pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 /// How the session signed in: RFC 8176 `amr` values ("pwd", "hwk"/"swk", "mfa"), for MFA policy and
 /// ID tokens later.
 pub const AUTH_METHODS_KEY: &str = "auth_methods";
+/// A random id of this browser's sign-in, stable across id rotation and step-up: the OpenID `sid` that
+/// ID tokens and back-channel logout name.
+pub const SIGN_IN_ID_KEY: &str = "sign_in_id";
 /// The address this browser is verifying, shown and prefilled on /verify-email.
 pub const PENDING_EMAIL_KEY: &str = "pending_email";
 /// The verification message issued to this browser (binds password-setting messages to it).
@@ -172,6 +175,8 @@ async fn sign_in(
     session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
     session.insert(SIGNED_IN_AT_KEY, now()).await.map_err(AppError::internal)?;
     session.insert(AUTH_METHODS_KEY, methods).await.map_err(AppError::internal)?;
+    let sign_in_id = crate::core::oidc::new_id(&mut crate::server_fns::auth::os_seeded_rng());
+    session.insert(SIGN_IN_ID_KEY, sign_in_id).await.map_err(AppError::internal)?;
     // nothing of an earlier sign-in in this browser carries over (another account's new recovery codes!)
     for stale in FLOW_KEYS {
         let _ = session.remove_value(stale).await;
@@ -193,7 +198,7 @@ pub async fn after_first_factor(
         // multi-factor by itself (a user-verified passkey): neither a second step nor the policy applies,
         // and the passkey hot path reads no factor tables
         sign_in(state, session, account_id, methods, meta).await?;
-        return Ok("/account".into());
+        return Ok(crate::server::oauth::flow::after_sign_in(session).await);
     }
     let factors = crate::core::mfa::factors(&state.db, account_id).await?;
     if factors.required_at_sign_in() {
@@ -205,7 +210,7 @@ pub async fn after_first_factor(
         session.insert(MFA_SETUP_KEY, true).await.map_err(AppError::internal)?;
         return Ok("/account/security".into());
     }
-    Ok("/account".into())
+    Ok(crate::server::oauth::flow::after_sign_in(session).await)
 }
 
 /// Holds the session half signed in until the second factor passes (then signs in, or with `for_reset`
@@ -225,11 +230,26 @@ async fn start_second_factor(
     // a new id here too: the half-signed-in state is a privilege change
     session.cycle_id().await.map_err(AppError::internal)?;
     // whoever was signed in before in this browser is not any more: half signed in means signed out
-    for stale in [ACCOUNT_ID_KEY, AUTH_TIME_KEY, AUTH_METHODS_KEY].into_iter().chain(FLOW_KEYS) {
+    for stale in [ACCOUNT_ID_KEY, AUTH_TIME_KEY, AUTH_METHODS_KEY, SIGN_IN_ID_KEY].into_iter().chain(FLOW_KEYS) {
         let _ = session.remove_value(stale).await;
     }
     session.insert(SECOND_FACTOR_KEY, pending).await.map_err(AppError::internal)?;
     Ok("/login/second-factor".into())
+}
+
+/// An app asked for a second factor (`acr_values=aal2`) this sign-in lacks: the session goes back to
+/// waiting for the account's second factor, keeping the first factor's methods.
+pub async fn step_up_second_factor(session: &Session, account_id: &str, methods: &[String]) -> Result<String, AppError> {
+    let first: Vec<String> = methods.iter().filter(|m| m.as_str() != "mfa").cloned().collect();
+    start_second_factor(session, account_id, &first, false).await
+}
+
+/// Forgets who is signed in in this browser, keeping everything else (an app's request under way): an
+/// app asked for a fresh sign-in (`prompt=login`, `max_age`).
+pub async fn forget_sign_in(session: &Session) {
+    for key in [ACCOUNT_ID_KEY, AUTH_TIME_KEY, AUTH_METHODS_KEY, SIGN_IN_ID_KEY, MFA_SETUP_KEY] {
+        let _ = session.remove_value(key).await;
+    }
 }
 
 /// Where a recovery goes once the emailed code proved the address: through the second factor when the

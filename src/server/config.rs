@@ -33,6 +33,7 @@ pub struct RawConfig {
     pub webauthn: WebauthnConfig,
     pub mfa: MfaConfig,
     pub profile: ProfileConfig,
+    pub oauth: crate::server::oauth::config::OAuthConfig,
     /// 32 random bytes, base64: the key one-time codes and link tokens are hashed under. When unset, a key
     /// is generated once into `<data_dir>/secret.key` (fine for one node; set it when running several).
     pub secret_key: Option<SecretString>,
@@ -58,6 +59,7 @@ impl Default for RawConfig {
             webauthn: WebauthnConfig::default(),
             mfa: MfaConfig::default(),
             profile: ProfileConfig::default(),
+            oauth: Default::default(),
             secret_key: None,
             smtp: None,
         }
@@ -273,6 +275,7 @@ pub struct Config {
     pub webauthn: WebauthnConfig,
     pub mfa: MfaConfig,
     pub profile: ProfileSettings,
+    pub oauth: crate::server::oauth::config::OAuthConfig,
     pub secret_key: Option<SecretString>,
     pub smtp: Option<SmtpConfig>,
 }
@@ -401,6 +404,7 @@ impl RawConfig {
             ));
         }
         check_deletion(&self.accounts, &mut problems);
+        self.oauth.check(&mut problems);
         if let Some(url) = &public_url {
             check_webauthn(&self.webauthn, url, &mut problems);
         }
@@ -444,6 +448,7 @@ impl RawConfig {
                 webauthn: self.webauthn,
                 mfa: self.mfa,
                 profile,
+                oauth: self.oauth,
                 secret_key: self.secret_key,
                 smtp: self.smtp,
             }),

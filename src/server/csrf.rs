@@ -21,10 +21,14 @@ pub struct CsrfPolicy {
     /// `scheme://host[:port]` of the public URL.
     pub origin: String,
     pub session_cookie: &'static str,
+    /// Paths other sites may POST to by design: OAuth endpoints that apps call (authenticated by client
+    /// credentials or bearer tokens, never by our cookie) or send browsers to (authorization and logout
+    /// requests, which change nothing before the person acts on our own pages).
+    pub exempt: &'static [&'static str],
 }
 
 pub async fn middleware(State(policy): State<CsrfPolicy>, req: Request, next: Next) -> Response {
-    if is_safe(req.method()) || allowed(req.headers(), &policy) {
+    if is_safe(req.method()) || policy.exempt.contains(&req.uri().path()) || allowed(req.headers(), &policy) {
         return next.run(req).await;
     }
     tracing::warn!(
@@ -64,7 +68,7 @@ mod tests {
     use http::HeaderValue;
 
     fn policy() -> CsrfPolicy {
-        CsrfPolicy { origin: "https://id.example.com".into(), session_cookie: "__Host-vestibule" }
+        CsrfPolicy { origin: "https://id.example.com".into(), session_cookie: "__Host-vestibule", exempt: &[] }
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -9,6 +9,7 @@ pub mod health;
 pub mod keys;
 pub mod logging;
 pub mod mail;
+pub mod oauth;
 pub mod operation;
 pub mod profile_prompt;
 pub mod router;

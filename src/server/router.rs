@@ -34,7 +34,12 @@ use crate::server::{account_data, csrf, headers, health, operation, session_clie
 /// its router once, but the integration tests build one per test, in parallel with other tests' requests.
 fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+    ROUTES
+        .get_or_init(|| {
+            // client-only routes: the server answers these paths itself (see `oauth::routes`)
+            generate_route_list(App).into_iter().filter(|r| !crate::server::oauth::CLIENT_ONLY_ROUTES.contains(&r.path())).collect()
+        })
+        .clone()
 }
 
 pub fn build(state: AppState, store: DbSessionStore) -> Router {
@@ -56,6 +61,7 @@ pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/account/export", get(account_data::download))
+        .merge(crate::server::oauth::routes())
         .merge(extra)
         .leptos_routes_with_context(
             &state,
@@ -77,7 +83,11 @@ pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState
         ))
         .layer(sessions::layer(store, &config))
         .layer(middleware::from_fn_with_state(
-            CsrfPolicy { origin: config.public_origin(), session_cookie: sessions::cookie_name(config.is_https()) },
+            CsrfPolicy {
+                origin: config.public_origin(),
+                session_cookie: sessions::cookie_name(config.is_https()),
+                exempt: crate::server::oauth::CSRF_EXEMPT,
+            },
             csrf::middleware,
         ))
         .layer(middleware::from_fn_with_state(config.limits.body_bytes, limit_body))
@@ -135,6 +145,8 @@ struct ErrorPage<'a> {
     app_name: &'a str,
     title: &'a str,
     message: &'a str,
+    /// What exactly was wrong, when the error names it (e.g. an app's invalid authorization request).
+    problems: Vec<&'a str>,
     operation_id: Option<&'a str>,
     operation_id_label: &'a str,
     operation_id_hint: &'a str,
@@ -179,6 +191,7 @@ fn error_page(err: &AppError, status: StatusCode, message: &str) -> Response {
         app_name: t("app.name"),
         title: t("error.title"),
         message,
+        problems: err.problems.iter().map(|p| p.message.as_str()).collect(),
         operation_id: err.operation_id.as_deref(),
         operation_id_label: t("error.operation_id"),
         operation_id_hint: t("error.operation_id_hint"),

@@ -26,6 +26,10 @@ pub struct AppState {
     pub webauthn: Arc<webauthn_rs::Webauthn>,
     /// Seals TOTP seeds at rest.
     pub sealer: Arc<SeedSealer>,
+    /// Issuer, audience and token lifetimes of the OAuth provider.
+    pub oauth: Arc<crate::core::oidc::OAuthSettings>,
+    /// The OAuth/OIDC token signing keys, loaded on first use and reloaded every minute.
+    pub oidc_keys: Arc<crate::server::oauth::keys::KeyCache>,
 }
 
 impl AppState {
@@ -56,7 +60,21 @@ impl AppState {
         });
         let webauthn = Arc::new(webauthn);
         let sealer = Arc::new(sealer);
-        Self { config: Arc::new(config), db, mailer, leptos, hasher, token_key, accounts, webauthn, sealer }
+        let oidc_keys = Arc::new(crate::server::oauth::keys::KeyCache::new());
+        let oauth = Arc::new(config.oauth.settings(&accounts.public_url));
+        Self {
+            config: Arc::new(config),
+            db,
+            mailer,
+            leptos,
+            hasher,
+            token_key,
+            accounts,
+            webauthn,
+            sealer,
+            oauth,
+            oidc_keys,
+        }
     }
 
     /// What the account flows need, borrowed from the state.

@@ -188,13 +188,9 @@ pub async fn resend_verification(email: String) -> Result<(), AppError> {
 /// `POST /logout`: ends the session on the server and clears the cookie.
 #[server(prefix = "", endpoint = "logout")]
 pub async fn log_out() -> Result<(), AppError> {
-    use crate::core::audit::{record, Event};
-    use crate::server::auth::{now, signed_in_account};
     let cx = ctx::Ctx::get().await?;
-    if let Some(account_id) = signed_in_account(&cx.session).await {
-        record(&cx.state.db, Event::SignOut, Some(&account_id), &cx.meta(), serde_json::Value::Null, now()).await?;
-    }
-    cx.session.flush().await.map_err(AppError::internal)?;
+    // the apps this sign-in was used for hear of it too (back-channel logout)
+    crate::server::oauth::logout::end_session(&cx.state, &cx.session, &cx.meta()).await?;
     leptos_axum::redirect("/");
     Ok(())
 }

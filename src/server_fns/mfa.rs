@@ -52,7 +52,10 @@ pub async fn sign_in_with_totp(code: String) -> Result<(), AppError> {
         let next = finish_second_factor(&cx.state, &cx.session, &cx.meta(), pending, "otp").await?;
         let detail = serde_json::json!({"method": "totp"});
         record(&cx.state.db, Event::SecondFactorPassed, Some(&account_id), &cx.meta(), detail, now()).await?;
-        Ok(next.unwrap_or_else(|| "/account".to_string()))
+        Ok(match next {
+            Some(next) => next,
+            None => crate::server::oauth::flow::after_sign_in(&cx.session).await,
+        })
     }
     .await;
     cx.finish(result, Flash { form: "second-factor-totp".into(), ..Flash::default() }).await
@@ -73,7 +76,14 @@ pub async fn sign_in_with_recovery_code(code: String) -> Result<(), AppError> {
         let next = finish_second_factor(&cx.state, &cx.session, &cx.meta(), pending, "otp").await?;
         let detail = serde_json::json!({"method": "recovery_code"});
         record(&cx.state.db, Event::SecondFactorPassed, Some(&account_id), &cx.meta(), detail, now()).await?;
-        Ok(next.unwrap_or_else(|| "/account/security?recovery_used=1".to_string()))
+        Ok(match next {
+            Some(next) => next,
+            // an app waiting comes first; the security page tells of the used code on the next visit anyway
+            None if crate::server::oauth::flow::pending(&cx.session).await.is_some() => {
+                crate::server::oauth::flow::CONTINUE_PATH.to_string()
+            }
+            None => "/account/security?recovery_used=1".to_string(),
+        })
     }
     .await;
     cx.finish(result, Flash { form: "second-factor-recovery".into(), ..Flash::default() }).await

@@ -128,7 +128,10 @@ pub async fn security_key_sign_in_finish(credential: String) -> Result<String, A
         let next = finish_second_factor(&cx.state, &cx.session, &cx.meta(), pending, "hwk").await?;
         let detail = serde_json::json!({"method": "security_key"});
         record(&cx.state.db, Event::SecondFactorPassed, Some(&account_id), &cx.meta(), detail, now()).await?;
-        Ok::<_, AppError>(next.unwrap_or_else(|| "/account".to_string()))
+        Ok::<_, AppError>(match next {
+            Some(next) => next,
+            None => crate::server::oauth::flow::after_sign_in(&cx.session).await,
+        })
     }
     .await;
     result.map_err(fail)

@@ -38,3 +38,23 @@ async fn reseal_moves_every_seed_to_the_current_key(backend: Backend) {
     assert!(totp::pending_enrolment(&app.state.deps(), &account.id, email).await.is_err());
 }
 both!(reseal_moves_every_seed_to_the_current_key, reseal_moves_every_seed_to_the_current_key);
+
+/// Token signing keys are sealed under the same key: resealing moves them too, and they load with the new
+/// seal key alone (the JWKS keeps the same kids).
+async fn reseal_moves_the_token_signing_keys_too(backend: Backend) {
+    use vestibule::core::oidc::keys;
+    let app = app(backend).await;
+    let before = keys::load_or_create(&app.state.db, &app.state.sealer, 1_000, &mut rand::rng()).await.unwrap().jwks();
+
+    let text = std::fs::read_to_string(app.dir.path().join("data/mfa-seal.key")).unwrap();
+    let old = vestibule::server::keys::decode_key(&SecretString::from(text)).unwrap();
+    let rotated = SeedSealer::new([9; 32], &[old]);
+    assert_eq!(keys::reseal_all(&app.state.db, &rotated, &mut rand::rng()).await.unwrap(), 3);
+    assert_eq!(keys::reseal_all(&app.state.db, &rotated, &mut rand::rng()).await.unwrap(), 0);
+
+    let only_new = SeedSealer::new([9; 32], &[]);
+    let after = keys::load_or_create(&app.state.db, &only_new, 1_001, &mut rand::rng()).await.unwrap().jwks();
+    assert_eq!(before, after, "the same keys, now opened with the new seal key only");
+    assert!(keys::load_or_create(&app.state.db, &app.state.sealer, 1_002, &mut rand::rng()).await.is_err());
+}
+both!(reseal_moves_the_token_signing_keys_too, reseal_moves_the_token_signing_keys_too);

@@ -53,6 +53,8 @@ pub async fn request(
     verifications::void_all(&mut *tx, account_id, now).await?;
     // half sign-ins and password-reset grants of the account are its sessions too (see sessions::owner)
     let sessions_ended = sessions::delete_for_account(&mut *tx, account_id).await?;
+    // deleting an account ends its apps' tokens at once (security.md)
+    crate::core::oidc::grants::revoke_all(&mut *tx, account_id, now).await?;
     tx.commit().await?;
     let detail = json!({"due_at": due_at, "sessions_ended": sessions_ended});
     audit::record(db, Event::DeletionRequested, Some(account_id), meta, detail, now).await?;

@@ -31,6 +31,8 @@ async fn replace_password(
     accounts::set_password_hash(&mut *tx, account_id, &hash, now).await?;
     verifications::void_all(&mut *tx, account_id, now).await?;
     let ended = sessions::delete_for_account(&mut *tx, account_id).await?;
+    // security.md: a reset ends refresh tokens too
+    crate::core::oidc::grants::revoke_all(&mut *tx, account_id, now).await?;
     tx.commit().await?;
     throttle::clear(deps.db, &throttle::Key::email(&account.email)).await?;
     let had_password = account.password_hash.is_some();

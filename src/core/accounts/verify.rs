@@ -197,6 +197,7 @@ async fn complete(
     if let Some(hash) = &row.pending_password_hash {
         accounts::set_password_hash(&mut *tx, &row.account_id, hash, now).await?;
         sessions::delete_for_account(&mut *tx, &row.account_id).await?;
+        crate::core::oidc::grants::revoke_all(&mut *tx, &row.account_id, now).await?;
         crate::db::passkeys::delete_all_for_account(&mut *tx, &row.account_id).await?;
     }
     tx.commit().await?;

@@ -1,0 +1,51 @@
+//! The OAuth 2.0 / OpenID Connect endpoints: thin doors into `core::oidc`.
+
+pub mod authorize;
+pub mod cli;
+pub mod client_auth;
+pub mod config;
+pub mod discovery;
+pub mod flow;
+pub mod keys;
+pub mod logout;
+pub mod token;
+pub mod userinfo;
+
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::server::state::AppState;
+
+/// Paths the browser app declares as pages only so its router hands them to the server with a full page
+/// load; the server answers them (and they are left out of the server's page routes).
+pub const CLIENT_ONLY_ROUTES: [&str; 1] = [flow::CONTINUE_PATH];
+
+/// POSTs other sites may send (see `CsrfPolicy::exempt`). The consent and logout confirmations are our own
+/// forms and stay protected.
+pub const CSRF_EXEMPT: &[&str] =
+    &["/oauth2/authorize", "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo", "/oauth2/logout"];
+
+/// The OAuth / OpenID Connect endpoints. The ones apps call from browsers (discovery, keys, token,
+/// userinfo, revocation) allow cross-origin requests without credentials (CORS), for single-page apps.
+pub fn routes() -> Router<AppState> {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([http::Method::GET, http::Method::POST])
+        .allow_headers([http::header::AUTHORIZATION, http::header::CONTENT_TYPE]);
+    let machine = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
+        .route("/oauth2/jwks", get(discovery::jwks))
+        .route("/oauth2/token", post(token::token_post))
+        .route("/oauth2/revoke", post(token::revoke_post))
+        .route("/oauth2/introspect", post(token::introspect_post))
+        .route("/oauth2/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .layer(cors);
+    Router::new()
+        .route("/oauth2/authorize", get(authorize::authorize_get).post(authorize::authorize_post))
+        .route(flow::CONTINUE_PATH, get(authorize::continue_get))
+        .route("/oauth2/consent", post(authorize::consent_post))
+        .route("/oauth2/logout", get(logout::logout_get).post(logout::logout_post))
+        .route(logout::CONFIRM_PATH, post(logout::confirm_post))
+        .merge(machine)
+}
