@@ -12,10 +12,11 @@ use crate::types::EmailFlow;
 use crate::ui::layouts::PageLayout;
 use crate::ui::pages::account::EmailPage;
 use crate::ui::pages::account::{AccountPage, CompleteProfilePage};
-use crate::ui::pages::account::{ActivityPage, DataPage, SessionsPage};
+use crate::ui::pages::account::{ActivityPage, AppsPage, DataPage, SessionsPage};
 use crate::ui::pages::auth::{
     EmailCodePage, LoginPage, ResetPasswordPage, SecondFactorPage, SecurityPage, SignupPage, VerifyEmailPage,
 };
+use crate::ui::pages::oauth::{ConsentPage, ContinuePage, LogoutConfirmPage};
 use crate::ui::pages::{dev_outbox::DevOutboxPage, home::HomePage, not_found::NotFoundPage};
 
 /// The document around every page. Runs on the server only.
@@ -72,6 +73,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
                     <Route path=path!("/account/data") view=DataPage ssr=SsrMode::Async />
                     <Route path=path!("/account/email") view=EmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/apps") view=AppsPage ssr=SsrMode::Async />
+                    <Route path=path!("/oauth2/consent") view=ConsentPage ssr=SsrMode::Async />
+                    <Route path=path!("/oauth2/logout/confirm") view=LogoutConfirmPage ssr=SsrMode::Async />
+                    // client-only: the server answers this path (server::oauth::CLIENT_ONLY_ROUTES)
+                    <Route path=path!("/oauth2/continue") view=ContinuePage />
                     <Route path=path!("/dev/outbox") view=DevOutboxPage ssr=SsrMode::Async />
                 </Routes>
             </PageLayout>

@@ -129,7 +129,8 @@ async fn reseal(config: Config) -> Result<(), String> {
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let moved = vestibule::core::mfa::totp::reseal_all(&state.deps(), &mut rng).await.map_err(|e| e.to_string())?;
     println!("{moved} TOTP seed(s) re-sealed under key {}", state.sealer.current_key_id());
-    let keys = vestibule::core::oidc::keys::reseal_all(&state.db, &state.sealer, &mut rng).await.map_err(|e| e.to_string())?;
+    let keys =
+        vestibule::core::oidc::keys::reseal_all(&state.db, &state.sealer, &mut rng).await.map_err(|e| e.to_string())?;
     println!("{keys} token signing key(s) re-sealed");
     Ok(())
 }

@@ -55,7 +55,10 @@ pub async fn insert_client<'e>(db: impl AnyExecutor<'e>, row: &ClientRow) -> Res
 }
 
 pub async fn find_client<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<ClientRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = $1")).bind(id).fetch_optional(db).await
+    sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 pub async fn all_clients<'e>(db: impl AnyExecutor<'e>) -> Result<Vec<ClientRow>, sqlx::Error> {
@@ -94,14 +97,17 @@ pub async fn consent<'e>(
     account_id: &str,
     client_id: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT scopes FROM oauth_consents WHERE account_id = $1 AND client_id = $2")
-        .bind(account_id)
-        .bind(client_id)
-        .fetch_optional(db)
-        .await?;
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT scopes FROM oauth_consents WHERE account_id = $1 AND client_id = $2")
+            .bind(account_id)
+            .bind(client_id)
+            .fetch_optional(db)
+            .await?;
     Ok(row.map(|(scopes,)| scopes))
 }
 
+/// Records what the account allows the client; widening it later keeps the first `granted_at` (since when
+/// the app has access).
 pub async fn put_consent<'e>(
     db: impl AnyExecutor<'e>,
     account_id: &str,
@@ -111,7 +117,7 @@ pub async fn put_consent<'e>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO oauth_consents (account_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (account_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
+         ON CONFLICT (account_id, client_id) DO UPDATE SET scopes = excluded.scopes",
     )
     .bind(account_id)
     .bind(client_id)
@@ -122,7 +128,22 @@ pub async fn put_consent<'e>(
     .map(|_| ())
 }
 
-pub async fn delete_consent<'e>(db: impl AnyExecutor<'e>, account_id: &str, client_id: &str) -> Result<bool, sqlx::Error> {
+/// The account's consents: (client_id, scopes, granted_at).
+pub async fn consents_for_account<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT client_id, scopes, granted_at FROM oauth_consents WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_all(db)
+        .await
+}
+
+pub async fn delete_consent<'e>(
+    db: impl AnyExecutor<'e>,
+    account_id: &str,
+    client_id: &str,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM oauth_consents WHERE account_id = $1 AND client_id = $2")
         .bind(account_id)
         .bind(client_id)
@@ -191,13 +212,20 @@ pub async fn use_code<'e>(
     grant_id: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE oauth_codes SET used_at = $1, grant_id = $2 WHERE code_hash = $3 AND used_at IS NULL")
-        .bind(now)
-        .bind(grant_id)
-        .bind(code_hash)
-        .execute(db)
-        .await?;
+    let done =
+        sqlx::query("UPDATE oauth_codes SET used_at = $1, grant_id = $2 WHERE code_hash = $3 AND used_at IS NULL")
+            .bind(now)
+            .bind(grant_id)
+            .bind(code_hash)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Codes of a browser sign-in that were never exchanged (the sign-in ended).
+pub async fn delete_unused_codes_of_sid<'e>(db: impl AnyExecutor<'e>, sid: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM oauth_codes WHERE sid = $1 AND used_at IS NULL").bind(sid).execute(db).await?;
+    Ok(done.rows_affected())
 }
 
 /// Codes expired more than a day ago: their reuse can no longer be detected, nor matters.
@@ -302,7 +330,12 @@ pub async fn revoke_account_grants<'e>(
 }
 
 pub async fn touch_grant<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(db).await.map(|_| ())
+    sqlx::query("UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
 }
 
 pub async fn insert_refresh_token<'e>(
@@ -345,12 +378,11 @@ struct RefreshJoin {
 
 /// Marks the token used (rotated); `false` when it was used already (a concurrent rotation won).
 pub async fn use_refresh_token<'e>(db: impl AnyExecutor<'e>, token_hash: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE oauth_refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(token_hash)
-            .execute(db)
-            .await?;
+    let done = sqlx::query("UPDATE oauth_refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(token_hash)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -373,5 +405,9 @@ pub async fn access_token_revoked<'e>(db: impl AnyExecutor<'e>, jti: &str) -> Re
 
 /// Forgets revocations of tokens that have expired anyway.
 pub async fn delete_expired_revocations<'e>(db: impl AnyExecutor<'e>, now: i64) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM oauth_revoked_tokens WHERE expires_at < $1").bind(now).execute(db).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM oauth_revoked_tokens WHERE expires_at < $1")
+        .bind(now)
+        .execute(db)
+        .await?
+        .rows_affected())
 }

@@ -61,7 +61,12 @@ pub async fn retire_all_but_newest<'e>(db: impl AnyExecutor<'e>, alg: &str, now:
 }
 
 /// Stores a key sealed again under another seal key.
-pub async fn reseal<'e>(db: impl AnyExecutor<'e>, kid: &str, sealed_private: &str, seal_key_id: &str) -> Result<(), sqlx::Error> {
+pub async fn reseal<'e>(
+    db: impl AnyExecutor<'e>,
+    kid: &str,
+    sealed_private: &str,
+    seal_key_id: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE oauth_signing_keys SET sealed_private = $1, seal_key_id = $2 WHERE kid = $3")
         .bind(sealed_private)
         .bind(seal_key_id)

@@ -118,32 +118,35 @@ pub async fn live_for_account<'e>(
     .await
 }
 
-/// Ends one session of the account; `false` when it has no such session.
+/// Ends one session of the account, returning its data; `None` when it has no such session.
 pub async fn delete_of_account<'e>(
     db: impl AnyExecutor<'e>,
     account_id: &str,
     id_hash: &str,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash = $2")
-        .bind(account_id)
-        .bind(id_hash)
-        .execute(db)
-        .await
-        .map(|r| r.rows_affected() == 1)
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> =
+        sqlx::query_as("DELETE FROM sessions WHERE account_id = $1 AND id_hash = $2 RETURNING data")
+            .bind(account_id)
+            .bind(id_hash)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|(data,)| data))
 }
 
-/// Ends every session of the account except `keep`; returns how many ended.
+/// Ends every session of the account except `keep`; returns the data of those ended (what they had signed
+/// in to is in there: the apps are told).
 pub async fn delete_others_of_account<'e>(
     db: impl AnyExecutor<'e>,
     account_id: &str,
     keep: &str,
-) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
-        .bind(account_id)
-        .bind(keep)
-        .execute(db)
-        .await
-        .map(|r| r.rows_affected())
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2 RETURNING data")
+            .bind(account_id)
+            .bind(keep)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().map(|(data,)| data).collect())
 }
 
 /// Deletes every session whose data holds `text` as a JSON string (an address a browser typed into a

@@ -28,6 +28,9 @@ pub const AUTH_METHODS_KEY: &str = "auth_methods";
 /// A random id of this browser's sign-in, stable across id rotation and step-up: the OpenID `sid` that
 /// ID tokens and back-channel logout name.
 pub const SIGN_IN_ID_KEY: &str = "sign_in_id";
+/// A random id of the latest authentication in this browser (a sign-in, also the same person's again):
+/// an app's `prompt=login` or `max_age` is satisfied only by one newer than the one it saw.
+pub const AUTH_EVENT_KEY: &str = "auth_event";
 /// The address this browser is verifying, shown and prefilled on /verify-email.
 pub const PENDING_EMAIL_KEY: &str = "pending_email";
 /// The verification message issued to this browser (binds password-setting messages to it).
@@ -88,7 +91,8 @@ pub fn email_code_key(flow: EmailFlow) -> &'static str {
 }
 
 /// Everything a sign-in or half sign-in of an earlier visit may have left in this browser's session.
-const FLOW_KEYS: [&str; 8] = [
+const FLOW_KEYS: [&str; 9] = [
+    crate::server::oauth::logout::LOGOUT_KEY,
     PENDING_EMAIL_KEY,
     VERIFICATION_ROW_KEY,
     SECOND_FACTOR_KEY,
@@ -170,18 +174,38 @@ async fn sign_in(
     methods: &[String],
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
+    let sign_in_id = continue_or_end_sign_in(state, session, account_id).await?;
     session.cycle_id().await.map_err(AppError::internal)?;
     session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(AppError::internal)?;
     session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
     session.insert(SIGNED_IN_AT_KEY, now()).await.map_err(AppError::internal)?;
     session.insert(AUTH_METHODS_KEY, methods).await.map_err(AppError::internal)?;
-    let sign_in_id = crate::core::oidc::new_id(&mut crate::server_fns::auth::os_seeded_rng());
     session.insert(SIGN_IN_ID_KEY, sign_in_id).await.map_err(AppError::internal)?;
+    let auth_event = crate::core::oidc::new_id(&mut crate::server_fns::auth::os_seeded_rng());
+    session.insert(AUTH_EVENT_KEY, auth_event).await.map_err(AppError::internal)?;
     // nothing of an earlier sign-in in this browser carries over (another account's new recovery codes!)
     for stale in FLOW_KEYS {
         let _ = session.remove_value(stale).await;
     }
     crate::server::signed_in::on_sign_in(state, session, account_id, meta).await
+}
+
+/// The `sid` a sign-in of `account_id` goes on with: the browser's current one when the same person signs in
+/// again (an app's `prompt=login`, a second factor an app asked for), so their apps stay signed in; otherwise
+/// a new one, and the sign-in it replaces ends for its apps (grants, back-channel logout).
+async fn continue_or_end_sign_in(state: &AppState, session: &Session, account_id: &str) -> Result<String, AppError> {
+    let previous_sid = session.get::<String>(SIGN_IN_ID_KEY).await.ok().flatten();
+    // `start_second_factor` keeps the sid (with no account in the session) only for the same account
+    let same_person = signed_in_account(session).await.is_none_or(|previous| previous == account_id);
+    match previous_sid {
+        Some(sid) if same_person => Ok(sid),
+        previous => {
+            if let Some(sid) = previous {
+                crate::server::oauth::logout::end_sign_in_id(state, &sid).await?;
+            }
+            Ok(crate::core::oidc::new_id(&mut crate::server_fns::auth::os_seeded_rng()))
+        }
+    }
 }
 
 /// Where a first factor (password, emailed code, passkey) leads: into the second-factor step when the
@@ -202,7 +226,7 @@ pub async fn after_first_factor(
     }
     let factors = crate::core::mfa::factors(&state.db, account_id).await?;
     if factors.required_at_sign_in() {
-        return start_second_factor(session, account_id, methods, false).await;
+        return start_second_factor(state, session, account_id, methods, false).await;
     }
     sign_in(state, session, account_id, methods, meta).await?;
     let policy_required = state.config.mfa.policy == crate::server::config::MfaPolicy::Required;
@@ -216,6 +240,7 @@ pub async fn after_first_factor(
 /// Holds the session half signed in until the second factor passes (then signs in, or with `for_reset`
 /// grants the password reset); returns the second-factor page.
 async fn start_second_factor(
+    state: &AppState,
     session: &Session,
     account_id: &str,
     methods: &[String],
@@ -229,8 +254,17 @@ async fn start_second_factor(
     };
     // a new id here too: the half-signed-in state is a privilege change
     session.cycle_id().await.map_err(AppError::internal)?;
+    // the same person's sign-in goes on (an app asked for a second factor): its `sid` stays for `sign_in`;
+    // anyone else's ends here for their apps
+    let previous_sid = session.get::<String>(SIGN_IN_ID_KEY).await.ok().flatten();
+    if let Some(sid) = previous_sid {
+        if signed_in_account(session).await.as_deref() != Some(account_id) {
+            crate::server::oauth::logout::end_sign_in_id(state, &sid).await?;
+            let _ = session.remove_value(SIGN_IN_ID_KEY).await;
+        }
+    }
     // whoever was signed in before in this browser is not any more: half signed in means signed out
-    for stale in [ACCOUNT_ID_KEY, AUTH_TIME_KEY, AUTH_METHODS_KEY, SIGN_IN_ID_KEY].into_iter().chain(FLOW_KEYS) {
+    for stale in [ACCOUNT_ID_KEY, AUTH_TIME_KEY, AUTH_METHODS_KEY, AUTH_EVENT_KEY].into_iter().chain(FLOW_KEYS) {
         let _ = session.remove_value(stale).await;
     }
     session.insert(SECOND_FACTOR_KEY, pending).await.map_err(AppError::internal)?;
@@ -239,17 +273,14 @@ async fn start_second_factor(
 
 /// An app asked for a second factor (`acr_values=aal2`) this sign-in lacks: the session goes back to
 /// waiting for the account's second factor, keeping the first factor's methods.
-pub async fn step_up_second_factor(session: &Session, account_id: &str, methods: &[String]) -> Result<String, AppError> {
+pub async fn step_up_second_factor(
+    state: &AppState,
+    session: &Session,
+    account_id: &str,
+    methods: &[String],
+) -> Result<String, AppError> {
     let first: Vec<String> = methods.iter().filter(|m| m.as_str() != "mfa").cloned().collect();
-    start_second_factor(session, account_id, &first, false).await
-}
-
-/// Forgets who is signed in in this browser, keeping everything else (an app's request under way): an
-/// app asked for a fresh sign-in (`prompt=login`, `max_age`).
-pub async fn forget_sign_in(session: &Session) {
-    for key in [ACCOUNT_ID_KEY, AUTH_TIME_KEY, AUTH_METHODS_KEY, SIGN_IN_ID_KEY, MFA_SETUP_KEY] {
-        let _ = session.remove_value(key).await;
-    }
+    start_second_factor(state, session, account_id, &first, false).await
 }
 
 /// Where a recovery goes once the emailed code proved the address: through the second factor when the
@@ -262,7 +293,7 @@ pub async fn after_recovery_code(
 ) -> Result<String, AppError> {
     let factors = crate::core::mfa::factors(&state.db, account_id).await?;
     if factors.required_at_sign_in() {
-        return start_second_factor(session, account_id, methods, true).await;
+        return start_second_factor(state, session, account_id, methods, true).await;
     }
     grant_reset(session, account_id, methods.to_vec()).await
 }

@@ -37,7 +37,10 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES
         .get_or_init(|| {
             // client-only routes: the server answers these paths itself (see `oauth::routes`)
-            generate_route_list(App).into_iter().filter(|r| !crate::server::oauth::CLIENT_ONLY_ROUTES.contains(&r.path())).collect()
+            generate_route_list(App)
+                .into_iter()
+                .filter(|r| !crate::server::oauth::CLIENT_ONLY_ROUTES.contains(&r.path()))
+                .collect()
         })
         .clone()
 }

@@ -87,6 +87,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let checkpoints = tokio::spawn(state.db.clone().run_checkpoints(CHECKPOINT_EVERY));
     // accounts whose deletion is due are erased at start and then every `accounts.purge_interval_secs`
     let purges = tokio::spawn(crate::server::account_data::run_purges(state.clone(), purge_every));
+    let oauth_cleanup = tokio::spawn(crate::server::oauth::run_cleanup(state.clone(), purge_every));
+    // token signing keys exist from the first start, and a key that cannot be opened is reported now rather
+    // than at the first app sign-in; a database that is down only delays this to the first use
+    if let Err(e) = state.oidc_keys.get(&state.db, &state.sealer).await {
+        tracing::warn!(error = %e, "token signing keys not loaded at start; retried on first use");
+    }
     let app = router::build(state, store);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
     tracing::info!(%addr, %public_url, "Vestibule is listening");
@@ -96,6 +102,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     cleanup.abort();
     checkpoints.abort();
     purges.abort();
+    oauth_cleanup.abort();
     tracing::info!("Vestibule stopped");
     served.map_err(StartError::Serve)
 }

@@ -44,7 +44,8 @@ pub async fn load_activity_page(before: Option<String>) -> Result<Option<Activit
     use crate::db::audit;
     use crate::types::ActivityEntry;
     let cx = Ctx::get().await?;
-    let Some(account_id) = crate::server::auth::account_or_none(&cx.session).await? else {
+    // MfaSetupRequired answers 403, not 500 (the page redirects to the security page)
+    let Some(account_id) = crate::server::auth::account_or_none(&cx.session).await.map_err(super::with_status)? else {
         return Ok(None);
     };
     let pool = &cx.state.db.pool;
@@ -78,7 +79,8 @@ pub async fn load_sessions_page() -> Result<Option<SessionsPageState>, AppError>
     use crate::server::sessions::id_hash;
     use crate::types::SessionView;
     let cx = Ctx::get().await?;
-    let Some(account_id) = crate::server::auth::account_or_none(&cx.session).await? else {
+    // MfaSetupRequired answers 403, not 500 (the page redirects to the security page)
+    let Some(account_id) = crate::server::auth::account_or_none(&cx.session).await.map_err(super::with_status)? else {
         return Ok(None);
     };
     let current = cx.session.id().map(|id| id_hash(&id));
@@ -134,9 +136,10 @@ pub async fn end_session(id: String) -> Result<(), AppError> {
             return Err(AppError::new(crate::error::ErrorKind::BadRequest));
         }
         // scoped to the account: another account's session id ends nothing
-        if !crate::db::sessions::delete_of_account(&cx.state.db.pool, &account_id, &id).await? {
+        let Some(data) = crate::db::sessions::delete_of_account(&cx.state.db.pool, &account_id, &id).await? else {
             return Err(AppError::new(crate::error::ErrorKind::NotFound));
-        }
+        };
+        crate::server::oauth::logout::end_sign_ins(&cx.state, &[data]).await?;
         record(&cx.state.db, Event::SessionEnded, Some(&account_id), &cx.meta(), serde_json::Value::Null, now())
             .await?;
         Ok("/account/sessions?ended=1".to_string())
@@ -155,7 +158,8 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
         let account_id = require_recent_sign_in(&cx.state, &cx.session).await?;
         let current = cx.session.id().map(|id| crate::server::sessions::id_hash(&id)).unwrap_or_default();
         let ended = crate::db::sessions::delete_others_of_account(&cx.state.db.pool, &account_id, &current).await?;
-        let detail = serde_json::json!({ "ended": ended });
+        crate::server::oauth::logout::end_sign_ins(&cx.state, &ended).await?;
+        let detail = serde_json::json!({ "ended": ended.len() });
         record(&cx.state.db, Event::OtherSessionsEnded, Some(&account_id), &cx.meta(), detail, now()).await?;
         Ok("/account/sessions?ended=1".to_string())
     }

@@ -7,6 +7,7 @@ pub mod dev;
 pub mod email_change;
 pub mod email_codes;
 pub mod mfa;
+pub mod oauth;
 pub mod passkeys;
 pub mod profile;
 pub mod security_keys;

@@ -6,6 +6,8 @@ mod data;
 pub use data::*;
 mod email_change;
 pub use email_change::*;
+mod oauth;
+pub use oauth::*;
 mod profile;
 pub use profile::*;
 

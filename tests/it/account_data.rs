@@ -362,6 +362,19 @@ async fn traces(app: &TestApp, id: &str, email: &str) -> Vec<String> {
             "SELECT COUNT(*) FROM audit_events WHERE account_id = $1 OR ip IS NOT NULL AND account_id LIKE 'erased:%' \
              OR detail LIKE '%' || $1 || '%' OR detail LIKE '%' || $2 || '%' OR user_agent LIKE '%' || $2 || '%'",
         ),
+        ("oauth_consents", "SELECT COUNT(*) FROM oauth_consents WHERE account_id = $1"),
+        ("oauth_grants", "SELECT COUNT(*) FROM oauth_grants WHERE account_id = $1"),
+        ("oauth_codes", "SELECT COUNT(*) FROM oauth_codes WHERE account_id = $1"),
+        // a refresh token names only its grant: none may outlive it (`oauth_rows` puts the id in the grant's)
+        (
+            "oauth_refresh_tokens",
+            "SELECT COUNT(*) FROM oauth_refresh_tokens WHERE grant_id LIKE '%' || $1 || '%' \
+             OR grant_id NOT IN (SELECT id FROM oauth_grants)",
+        ),
+        // the apps, their signing keys and revoked access tokens' ids: nothing of any account
+        ("oauth_clients", ""),
+        ("oauth_signing_keys", ""),
+        ("oauth_revoked_tokens", ""),
         // the id, on purpose (nothing personal: it is random and names nobody); checked by the caller
         ("erased_accounts", ""),
         ("_sqlx_migrations", ""),
@@ -387,6 +400,60 @@ async fn traces(app: &TestApp, id: &str, email: &str) -> Vec<String> {
     found
 }
 
+/// What an app's sign-in leaves of the account: a consent, a code, a grant and its refresh token (the grant's
+/// id holds the account's id so `traces` can find the token).
+async fn oauth_rows(app: &TestApp, account_id: &str) {
+    use vestibule::core::oidc::clients::{self, AuthMethod, NewClient};
+    use vestibule::db::oauth::{self as repo, CodeRow, GrantRow};
+    let new = NewClient {
+        name: "Shop".into(),
+        auth_method: AuthMethod::ClientSecretBasic,
+        redirect_uris: vec!["https://shop.example/cb".into()],
+        post_logout_redirect_uris: Vec::new(),
+        scopes: vec!["openid".into(), "offline_access".into()],
+        grant_types: vec![vestibule::core::oidc::GrantType::AuthorizationCode],
+        first_party: false,
+        backchannel_logout_uri: None,
+        signing_alg: vestibule::core::oidc::keys::SigningAlg::EdDSA,
+    };
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
+    let (client, _) = clients::create(&app.state.db, &app.state.token_key, &new, now(), &mut rng).await.unwrap();
+    let pool = &app.state.db.pool;
+    repo::put_consent(pool, account_id, &client.id, "openid offline_access", now()).await.unwrap();
+    let code = CodeRow {
+        code_hash: format!("code-of-{account_id}"),
+        client_id: client.id.clone(),
+        account_id: account_id.into(),
+        redirect_uri: "https://shop.example/cb".into(),
+        scopes: "openid offline_access".into(),
+        nonce: None,
+        code_challenge: None,
+        auth_time: now(),
+        amr: "[\"pwd\"]".into(),
+        sid: "sid".into(),
+        created_at: now(),
+        expires_at: now() + 60,
+        used_at: None,
+        grant_id: None,
+    };
+    repo::insert_code(pool, &code).await.unwrap();
+    let grant = GrantRow {
+        id: format!("grant-of-{account_id}"),
+        account_id: account_id.into(),
+        client_id: client.id,
+        scopes: "openid offline_access".into(),
+        auth_time: now(),
+        amr: "[\"pwd\"]".into(),
+        sid: "sid".into(),
+        created_at: now(),
+        expires_at: now() + WEEK,
+        last_used_at: now(),
+        revoked_at: None,
+    };
+    repo::insert_grant(pool, &grant).await.unwrap();
+    repo::insert_refresh_token(pool, &format!("token-of-{account_id}"), &grant.id, now()).await.unwrap();
+}
+
 async fn the_purge_erases_due_accounts_only_and_leaves_nothing_personal(backend: Backend) {
     let app = app_for(backend, WEEK).await;
     let (hal, ivy) = ("hal_x@example.com", "ivy@example.com");
@@ -408,7 +475,11 @@ async fn the_purge_erases_due_accounts_only_and_leaves_nothing_personal(backend:
     assert!(!traces(&app, &id, new_address).await.is_empty(), "the check finds the new address while it waits");
     let events_before = count(&app, "SELECT COUNT(*) FROM audit_events WHERE account_id = $1", &id).await;
     let ivy_events = count(&app, "SELECT COUNT(*) FROM audit_events WHERE account_id = $1", &ivy_id).await;
-    assert!(!traces(&app, &id, hal).await.is_empty(), "the check finds the account while it exists");
+    oauth_rows(&app, &id).await;
+    let before = traces(&app, &id, hal).await;
+    for table in ["oauth_consents", "oauth_grants", "oauth_codes", "oauth_refresh_tokens"] {
+        assert!(before.iter().any(|t| t.starts_with(&format!("{table}:"))), "{table} missing from {before:?}");
+    }
 
     assert_eq!(redirected_to(delete(&mut b, hal).await).await, "/account/data?deletion=scheduled");
     let due = db::accounts::deletion_due_at(&app.state.db.pool, &id).await.unwrap().flatten().unwrap();

@@ -21,6 +21,8 @@ mod errors;
 mod health;
 mod mail;
 mod mfa;
+mod oauth;
+mod oauth_apps;
 mod pages;
 mod passkeys;
 mod password_change;

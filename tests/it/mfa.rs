@@ -459,9 +459,11 @@ const PUBLIC_LOADERS: &[&str] = &[
     "/api/auth/email-code-state",
     // `false` unless a sign-in of this (signed-in) session just cancelled the account's deletion
     "/api/account/deletion-cancelled",
+    // `signed_out` for a session that is not (fully) signed in
+    "/api/oauth/logout-state",
 ];
 /// Loaders that answer `null` unless this browser is in their flow.
-const NULL_OUTSIDE_THEIR_FLOW: &[&str] = &["/api/auth/reset-state"];
+const NULL_OUTSIDE_THEIR_FLOW: &[&str] = &["/api/auth/reset-state", "/api/oauth/app-name"];
 /// Loaders of the account pages: `null` while nobody is signed in (the page then offers signing in).
 const NULL_WHEN_SIGNED_OUT: &[&str] = &[
     "/api/auth/me",
@@ -472,6 +474,9 @@ const NULL_WHEN_SIGNED_OUT: &[&str] = &[
     "/api/account/profile",
     "/api/account/complete-profile-state",
     "/api/account/email-state",
+    "/api/account/apps",
+    // also `null` with an app's request waiting: consent needs a complete sign-in
+    "/api/oauth/consent-state",
 ];
 // Everything else, /api/dev/outbox included (dev mode is off here, so it answers 404), must refuse.
 

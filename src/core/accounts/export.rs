@@ -24,10 +24,10 @@ pub struct Export {
     pub recovery_codes: RecoveryCodesData,
     pub sessions: Vec<SessionData>,
     pub email_messages: Vec<MessageData>,
-    /// Consent to share data with applications: not recorded yet (the OAuth provider comes later).
+    /// Always empty: what the owner let each application see is in `oauth_grants` (its `scopes`).
     pub consents: Vec<Value>,
-    /// Applications signed in to with this account: none yet (the OAuth provider comes later).
-    pub oauth_grants: Vec<Value>,
+    /// The applications with access to the account (what /account/apps lists); never a token or a hash.
+    pub oauth_grants: Vec<AppData>,
     pub audit_events: Vec<EventData>,
 }
 
@@ -103,6 +103,20 @@ pub struct MessageData {
     pub sent_at: Option<String>,
     /// When it was used, replaced by a newer message, or used up by wrong attempts.
     pub used_at: Option<String>,
+}
+
+/// An application the owner allowed, or signed in to, with the account.
+#[derive(Debug, Serialize)]
+pub struct AppData {
+    pub client_id: String,
+    pub client_name: String,
+    /// What it may see and do (OAuth scopes).
+    pub scopes: Vec<String>,
+    /// When the owner allowed it (or first signed in to it).
+    pub since: Option<String>,
+    pub last_used_at: Option<String>,
+    /// It keeps access while the owner is away (a live refresh token).
+    pub offline: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -192,6 +206,18 @@ pub async fn build(
             used_at: m.consumed_at.and_then(rfc3339),
         })
         .collect();
+    let oauth_grants = crate::core::oidc::grants::apps_for_account(db, account_id, now)
+        .await?
+        .into_iter()
+        .map(|app| AppData {
+            client_id: app.client_id,
+            client_name: app.client_name,
+            scopes: app.scopes,
+            since: rfc3339(app.since),
+            last_used_at: app.last_used_at.and_then(rfc3339),
+            offline: app.offline,
+        })
+        .collect();
     let audit_events = audit::all_for_account(pool, account_id)
         .await?
         .into_iter()
@@ -215,7 +241,7 @@ pub async fn build(
         sessions,
         email_messages,
         consents: Vec::new(),
-        oauth_grants: Vec::new(),
+        oauth_grants,
         audit_events,
     }))
 }

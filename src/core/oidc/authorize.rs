@@ -4,8 +4,10 @@
 use rand::CryptoRng;
 
 use crate::core::oidc::clients::{self, Client};
-use crate::core::oidc::{acr_for, parse_scopes, pkce, ErrorCode, GrantType, OAuthError, OAuthSettings, ACR_MULTI_FACTOR};
-use crate::core::oidc::{SUPPORTED_SCOPES};
+use crate::core::oidc::SUPPORTED_SCOPES;
+use crate::core::oidc::{
+    acr_for, parse_scopes, pkce, ErrorCode, GrantType, OAuthError, OAuthSettings, ACR_MULTI_FACTOR,
+};
 use crate::core::tokens::{new_link_token, TokenKey};
 use crate::db::oauth::{self as repo, CodeRow};
 use crate::db::Db;
@@ -44,7 +46,7 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub prompt_none: bool,
-    /// `prompt=login`: only a sign-in at or after `started_at` counts.
+    /// `prompt=login` (or `select_account`): the browser's sign-in does not count; the person signs in again.
     pub prompt_login: bool,
     pub prompt_consent: bool,
     pub max_age: Option<i64>,
@@ -55,6 +57,10 @@ pub struct AuthorizationRequest {
     /// The person approved this request on the consent screen.
     #[serde(default)]
     pub consented: bool,
+    /// Set when the person was sent to sign in for this request: the authentication (`SignedIn::auth_event`,
+    /// "" for none) that did not count. Any other one does, however old `max_age` would call it by then.
+    #[serde(default)]
+    pub stale_sign_in: Option<String>,
 }
 
 /// Why a request cannot go on.
@@ -119,7 +125,10 @@ fn check_rest(client: &Client, p: &AuthorizeParams, now: i64) -> Result<Authoriz
         }
     }
     if !client.allows_grant(GrantType::AuthorizationCode) {
-        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use the authorization code flow"));
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization code flow",
+        ));
     }
     if p.response_mode.as_deref().is_some_and(|m| m != "query") {
         return Err(OAuthError::invalid_request("only response_mode=query is supported"));
@@ -133,7 +142,9 @@ fn check_rest(client: &Client, p: &AuthorizeParams, now: i64) -> Result<Authoriz
     }
     let code_challenge = check_pkce(client, p)?;
     let prompts = parse_scopes(p.prompt.as_deref().unwrap_or(""));
-    if let Some(unknown) = prompts.iter().find(|v| !["none", "login", "consent", "select_account"].contains(&v.as_str())) {
+    if let Some(unknown) =
+        prompts.iter().find(|v| !["none", "login", "consent", "select_account"].contains(&v.as_str()))
+    {
         return Err(OAuthError::invalid_request(format!("prompt={unknown} is not supported")));
     }
     let prompt_none = prompts.iter().any(|v| v == "none");
@@ -168,6 +179,7 @@ fn check_rest(client: &Client, p: &AuthorizeParams, now: i64) -> Result<Authoriz
         login_hint: p.login_hint.clone().filter(|h| !h.is_empty()),
         started_at: now,
         consented: false,
+        stale_sign_in: None,
     })
 }
 
@@ -183,7 +195,9 @@ fn check_pkce(client: &Client, p: &AuthorizeParams) -> Result<Option<String>, OA
         (Some(_), Some(method)) if method != "S256" => {
             Err(OAuthError::invalid_request("code_challenge_method must be S256 (plain is refused)"))
         }
-        (Some(_), None) => Err(OAuthError::invalid_request("code_challenge_method=S256 is required (plain is refused)")),
+        (Some(_), None) => {
+            Err(OAuthError::invalid_request("code_challenge_method=S256 is required (plain is refused)"))
+        }
         (Some(challenge), Some(_)) if !pkce::is_well_formed(challenge) => {
             Err(OAuthError::invalid_request("code_challenge must be 43 to 128 base64url characters"))
         }
@@ -199,6 +213,8 @@ pub struct SignedIn {
     pub amr: Vec<String>,
     /// Stable id of this browser's sign-in (the `sid` claim).
     pub sid: String,
+    /// Id of the latest authentication (changes with every sign-in, also the same person's again).
+    pub auth_event: String,
 }
 
 /// What has to happen before a code can be issued.
@@ -229,11 +245,16 @@ pub fn next_step(
     let Some(signed_in) = signed_in else {
         return ask(Next::SignIn, ErrorCode::LoginRequired, "the person is not signed in");
     };
-    if request.prompt_login && signed_in.auth_time < request.started_at {
-        return Ok(Next::SignIn);
-    }
-    if request.max_age.is_some_and(|max_age| now - signed_in.auth_time > max_age) {
-        return ask(Next::SignIn, ErrorCode::LoginRequired, "the sign-in is older than max_age");
+    match &request.stale_sign_in {
+        // sent to sign in for this request: only another authentication than the one it saw counts (seconds
+        // are too coarse to tell "before" from "after", and max_age=0 is older than that by the time it is back)
+        Some(stale) if *stale == signed_in.auth_event => return Ok(Next::SignIn),
+        Some(_) => {}
+        None if request.prompt_login => return Ok(Next::SignIn),
+        None if request.max_age.is_some_and(|max_age| now - signed_in.auth_time > max_age) => {
+            return ask(Next::SignIn, ErrorCode::LoginRequired, "the sign-in is older than max_age");
+        }
+        None => {}
     }
     if request.require_mfa && acr_for(&signed_in.amr) != ACR_MULTI_FACTOR {
         return ask(Next::SecondFactor, ErrorCode::InteractionRequired, "a second factor is needed");
@@ -307,6 +328,7 @@ mod tests {
             login_hint: None,
             started_at: 1000,
             consented: false,
+            stale_sign_in: None,
         }
     }
 
@@ -316,6 +338,7 @@ mod tests {
             auth_time,
             amr: amr.iter().map(|m| m.to_string()).collect(),
             sid: "sid".into(),
+            auth_event: format!("event-{auth_time}"),
         }
     }
 
@@ -332,13 +355,18 @@ mod tests {
         let first_party = AuthorizationRequest { first_party: true, ..request() };
         assert_eq!(next_step(&first_party, Some(&pwd), None, 1000).ok(), Some(Next::Issue));
 
+        // prompt=login: whatever the sign-in's age, until the edge marks the one it saw as stale
         let login = AuthorizationRequest { prompt_login: true, ..first_party.clone() };
-        assert_eq!(next_step(&login, Some(&pwd), None, 1000).ok(), Some(Next::SignIn));
-        assert_eq!(next_step(&login, Some(&signed_in(1001, &["pwd"])), None, 1001).ok(), Some(Next::Issue));
+        assert_eq!(next_step(&login, Some(&signed_in(1000, &["pwd"])), None, 1000).ok(), Some(Next::SignIn));
+        let sent = AuthorizationRequest { stale_sign_in: Some("event-900".into()), ..login.clone() };
+        assert_eq!(next_step(&sent, Some(&pwd), None, 1000).ok(), Some(Next::SignIn), "the same sign-in again");
+        assert_eq!(next_step(&sent, Some(&signed_in(1000, &["pwd"])), None, 1000).ok(), Some(Next::Issue));
 
         let max_age = AuthorizationRequest { max_age: Some(60), ..first_party.clone() };
         assert_eq!(next_step(&max_age, Some(&pwd), None, 1000).ok(), Some(Next::SignIn), "100 s old");
         assert_eq!(next_step(&max_age, Some(&pwd), None, 950).ok(), Some(Next::Issue));
+        let zero = AuthorizationRequest { max_age: Some(0), stale_sign_in: Some(String::new()), ..first_party.clone() };
+        assert_eq!(next_step(&zero, Some(&pwd), None, 1005).ok(), Some(Next::Issue), "a new sign-in, seconds later");
 
         let mfa = AuthorizationRequest { require_mfa: true, ..first_party.clone() };
         assert_eq!(next_step(&mfa, Some(&pwd), None, 1000).ok(), Some(Next::SecondFactor));
@@ -355,11 +383,17 @@ mod tests {
         let none = AuthorizationRequest { prompt_none: true, ..request() };
         let code = |r: Result<Next, OAuthError>| r.err().map(|e| e.code);
         assert_eq!(code(next_step(&none, None, None, 1000)), Some(ErrorCode::LoginRequired));
-        assert_eq!(code(next_step(&none, Some(&signed_in(900, &["pwd"])), None, 1000)), Some(ErrorCode::InteractionRequired));
+        assert_eq!(
+            code(next_step(&none, Some(&signed_in(900, &["pwd"])), None, 1000)),
+            Some(ErrorCode::InteractionRequired)
+        );
         let old = AuthorizationRequest { max_age: Some(10), ..none.clone() };
         assert_eq!(code(next_step(&old, Some(&signed_in(900, &["pwd"])), None, 1000)), Some(ErrorCode::LoginRequired));
         let mfa = AuthorizationRequest { require_mfa: true, first_party: true, ..none };
-        assert_eq!(code(next_step(&mfa, Some(&signed_in(900, &["pwd"])), None, 1000)), Some(ErrorCode::InteractionRequired));
+        assert_eq!(
+            code(next_step(&mfa, Some(&signed_in(900, &["pwd"])), None, 1000)),
+            Some(ErrorCode::InteractionRequired)
+        );
     }
 
     #[test]

@@ -156,7 +156,8 @@ pub fn validate(new: &NewClient) -> Result<(), ClientError> {
     }
     for scope in &new.scopes {
         if !is_scope_token(scope) {
-            problems.push(format!("scope {scope:?} may hold only printable ASCII without spaces, quotes or backslashes"));
+            problems
+                .push(format!("scope {scope:?} may hold only printable ASCII without spaces, quotes or backslashes"));
         }
     }
     if new.grant_types.is_empty() {
@@ -321,7 +322,8 @@ mod tests {
 
     #[test]
     fn redirect_uris_are_checked_at_registration() {
-        for good in ["https://app.example/cb", "http://127.0.0.1:8080/cb", "http://localhost/cb", "com.example.app:/cb"] {
+        for good in ["https://app.example/cb", "http://127.0.0.1:8080/cb", "http://localhost/cb", "com.example.app:/cb"]
+        {
             assert_eq!(check_redirect_uri(good), Ok(()), "{good}");
         }
         for bad in [

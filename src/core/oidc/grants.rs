@@ -22,11 +22,7 @@ pub struct AppAccess {
 
 /// Every app with a consent or a live grant, by name.
 pub async fn apps_for_account(db: &Db, account_id: &str, now: i64) -> Result<Vec<AppAccess>, sqlx::Error> {
-    let consents: Vec<(String, String, i64)> =
-        sqlx::query_as("SELECT client_id, scopes, granted_at FROM oauth_consents WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_all(&db.pool)
-            .await?;
+    let consents = repo::consents_for_account(&db.pool, account_id).await?;
     let grants = repo::live_grants_for_account(&db.pool, account_id, now).await?;
     let mut apps: Vec<AppAccess> = Vec::new();
     for (client_id, scopes, granted_at) in consents {
@@ -91,9 +87,11 @@ pub async fn revoke_all<'e>(db: impl sqlx::AnyExecutor<'e>, account_id: &str, no
     repo::revoke_account_grants(db, account_id, None, now).await
 }
 
-/// A browser signed out: its apps' grants end unless they hold `offline_access` (the app was allowed to
+/// A browser signed out: codes not yet exchanged stop working, and its apps' grants end unless they hold `offline_access` (the app was allowed to
 /// keep access while the person is away). Returns every grant the sign-in had, for back-channel logout.
 pub async fn end_sign_in(db: &Db, sid: &str, now: i64) -> Result<Vec<GrantRow>, sqlx::Error> {
+    // a code issued to this sign-in and not yet exchanged would otherwise start a grant after it ended
+    repo::delete_unused_codes_of_sid(&db.pool, sid).await?;
     let grants = repo::live_grants_for_sid(&db.pool, sid).await?;
     for grant in &grants {
         if !grant.scopes.split(' ').any(|s| s == "offline_access") {

@@ -36,7 +36,8 @@ pub enum GrantType {
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 3] = [GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials];
+    pub const ALL: [GrantType; 3] =
+        [GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -137,7 +138,11 @@ impl OAuthError {
 
     /// A failure of ours: the app learns only that; the detail goes to the log.
     pub fn server(detail: impl std::fmt::Display) -> Self {
-        Self { code: ErrorCode::ServerError, description: "the server failed; try again".into(), internal: Some(detail.to_string()) }
+        Self {
+            code: ErrorCode::ServerError,
+            description: "the server failed; try again".into(),
+            internal: Some(detail.to_string()),
+        }
     }
 
     pub fn from_client(err: clients::ClientError) -> Self {

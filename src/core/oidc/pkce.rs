@@ -26,7 +26,7 @@ mod tests {
 
     #[test]
     fn rfc_7636_appendix_b_example() {
-        let verifier = "dBjftJeZ4CVP-mJ92K29uhxoTQAr6Nv3g7Alp7hxSCI";
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(verify_s256(verifier, challenge));
         assert!(!verify_s256(challenge, challenge), "plain: the challenge as its own verifier");

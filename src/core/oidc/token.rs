@@ -60,10 +60,16 @@ pub async fn grant(
 ) -> Result<Tokens, OAuthError> {
     let grant_type = params.grant_type.as_deref().unwrap_or("");
     let Some(grant_type) = GrantType::parse(grant_type) else {
-        return Err(OAuthError::new(ErrorCode::UnsupportedGrantType, "grant_type must be authorization_code, refresh_token or client_credentials"));
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "grant_type must be authorization_code, refresh_token or client_credentials",
+        ));
     };
     if !client.allows_grant(grant_type) {
-        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, format!("this client may not use {}", grant_type.as_str())));
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!("this client may not use {}", grant_type.as_str()),
+        ));
     }
     match grant_type {
         GrantType::AuthorizationCode => exchange_code(issuer, client, params, meta, now, rng).await,
@@ -80,15 +86,30 @@ async fn exchange_code(
     now: i64,
     rng: &mut impl CryptoRng,
 ) -> Result<Tokens, OAuthError> {
-    let code = params.code.as_deref().filter(|c| !c.is_empty()).ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+    let code = params
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
     let code_hash = issuer.key.link_hash(code);
-    let bad = || OAuthError::invalid_grant("the code is invalid, expired, used, or was issued to another client or redirect URI");
+    let bad = || {
+        OAuthError::invalid_grant("the code is invalid, expired, used, or was issued to another client or redirect URI")
+    };
     let row = repo::find_code(&issuer.db.pool, &code_hash).await?.ok_or_else(bad)?;
     if row.client_id != client.id {
         return Err(bad());
     }
     if row.used_at.is_some() {
-        revoke_reused(issuer.db, row.grant_id.as_deref(), &row.account_id, &client.id, Event::OAuthCodeReused, meta, now).await?;
+        revoke_reused(
+            issuer.db,
+            row.grant_id.as_deref(),
+            &row.account_id,
+            &client.id,
+            Event::OAuthCodeReused,
+            meta,
+            now,
+        )
+        .await?;
         return Err(bad());
     }
     if row.expires_at < now || params.redirect_uri.as_deref() != Some(row.redirect_uri.as_str()) {
@@ -155,7 +176,8 @@ async fn refresh(
     }
     if used_at.is_some() {
         // RFC 9700 section 4.14.2: a rotated token used again means two parties hold the grant
-        revoke_reused(issuer.db, Some(&grant.id), &grant.account_id, &client.id, Event::OAuthRefreshReused, meta, now).await?;
+        revoke_reused(issuer.db, Some(&grant.id), &grant.account_id, &client.id, Event::OAuthRefreshReused, meta, now)
+            .await?;
         return Err(bad());
     }
     if grant.revoked_at.is_some() || grant.expires_at <= now {
@@ -178,7 +200,8 @@ async fn refresh(
     let mut tx = issuer.db.pool.begin().await?;
     if !repo::use_refresh_token(&mut *tx, &token_hash, now).await? {
         drop(tx);
-        revoke_reused(issuer.db, Some(&grant.id), &grant.account_id, &client.id, Event::OAuthRefreshReused, meta, now).await?;
+        revoke_reused(issuer.db, Some(&grant.id), &grant.account_id, &client.id, Event::OAuthRefreshReused, meta, now)
+            .await?;
         return Err(bad());
     }
     repo::insert_refresh_token(&mut *tx, &issuer.key.link_hash(&next), &grant.id, now).await?;
@@ -202,7 +225,10 @@ fn client_credentials(
         Some(asked) => {
             let asked = parse_scopes(asked);
             if let Some(bad) = asked.iter().find(|s| identity(s) || !client.allows_scope(s)) {
-                return Err(OAuthError::new(ErrorCode::InvalidScope, format!("scope {bad} is not available to client credentials")));
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    format!("scope {bad} is not available to client credentials"),
+                ));
             }
             asked
         }
@@ -330,7 +356,12 @@ pub async fn read_access_token(
 }
 
 /// What a refresh token belongs to, if it is live: (grant, whether this token is the current one).
-pub async fn read_refresh_token(db: &Db, key: &TokenKey, token: &str, now: i64) -> Result<Option<GrantRow>, OAuthError> {
+pub async fn read_refresh_token(
+    db: &Db,
+    key: &TokenKey,
+    token: &str,
+    now: i64,
+) -> Result<Option<GrantRow>, OAuthError> {
     let found = repo::find_refresh_token(&db.pool, &key.link_hash(token)).await?;
     Ok(found.filter(|(g, used)| used.is_none() && g.revoked_at.is_none() && g.expires_at > now).map(|(g, _)| g))
 }
@@ -338,7 +369,14 @@ pub async fn read_refresh_token(db: &Db, key: &TokenKey, token: &str, now: i64) 
 /// RFC 7009: a refresh token revokes its whole grant (and so the access tokens issued under it); an access
 /// token is remembered as revoked until it expires. Tokens of other clients and unknown tokens are left
 /// alone, with the same answer (nothing learned by guessing).
-pub async fn revoke(db: &Db, key: &TokenKey, keys: &KeySet, client: &Client, token: &str, now: i64) -> Result<(), OAuthError> {
+pub async fn revoke(
+    db: &Db,
+    key: &TokenKey,
+    keys: &KeySet,
+    client: &Client,
+    token: &str,
+    now: i64,
+) -> Result<(), OAuthError> {
     if let Some((grant, _)) = repo::find_refresh_token(&db.pool, &key.link_hash(token)).await? {
         if grant.client_id == client.id {
             repo::revoke_grant(&db.pool, &grant.id, now).await?;

@@ -1,13 +1,13 @@
 //! `/oauth2/authorize` (GET and POST), `/oauth2/continue` (where every sign-in comes back to) and the
 //! consent decision (`POST /oauth2/consent`, a plain form on the hosted consent page).
 
-use axum::extract::{Query, Request, State};
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::request::Parts;
 use http::{header, HeaderValue};
 use tower_sessions::Session;
 
-use crate::core::audit::{record, Event};
+use crate::core::audit::{record, record_in, Event};
 use crate::core::oidc::authorize::{self, AuthorizationRequest, AuthorizeError, AuthorizeParams, Next};
 use crate::core::oidc::{ErrorCode, OAuthError};
 use crate::error::{AppError, ErrorKind, Problem};
@@ -16,8 +16,9 @@ use crate::server::oauth::flow;
 use crate::server::router::error_response;
 use crate::server::state::AppState;
 
-pub async fn authorize_get(State(state): State<AppState>, Query(params): Query<AuthorizeParams>, req: Request) -> Response {
-    start(&state, req, params).await
+pub async fn authorize_get(State(state): State<AppState>, req: Request) -> Response {
+    let query = req.uri().query().unwrap_or("").to_string();
+    read_params(&state, req, query.as_bytes()).await
 }
 
 /// OpenID Connect Core 3.1.2.1: the authorization endpoint accepts POST (form) as well as GET.
@@ -27,9 +28,21 @@ pub async fn authorize_post(State(state): State<AppState>, req: Request) -> Resp
         Ok(bytes) => bytes,
         Err(_) => return error_response(&AppError::new(ErrorKind::PayloadTooLarge), &parts.headers),
     };
-    match serde_urlencoded::from_bytes::<AuthorizeParams>(&bytes) {
-        Ok(params) => start(&state, Request::from_parts(parts, axum::body::Body::empty()), params).await,
-        Err(_) => invalid_request_page(&parts, "the form could not be read"),
+    read_params(&state, Request::from_parts(parts, axum::body::Body::empty()), &bytes).await
+}
+
+/// A parameter sent twice, or a form that does not parse, is refused here: the redirect URI cannot be
+/// trusted yet (RFC 6749 section 3.1).
+async fn read_params(state: &AppState, req: Request, encoded: &[u8]) -> Response {
+    let params = crate::server::oauth::client_auth::form_pairs(encoded).map_err(|e| e.description).and_then(|_| {
+        serde_urlencoded::from_bytes::<AuthorizeParams>(encoded).map_err(|_| "the request could not be read".into())
+    });
+    match params {
+        Ok(params) => start(state, req, params).await,
+        Err(why) => {
+            let (parts, _) = req.into_parts();
+            invalid_request_page(&parts, &why)
+        }
     }
 }
 
@@ -78,7 +91,11 @@ pub struct ConsentForm {
 /// `POST /oauth2/consent`: allow (remember the scopes, go on) or deny (tell the app `access_denied`).
 pub async fn consent_post(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let form = match axum::body::to_bytes(body, 4096).await.ok().and_then(|b| serde_urlencoded::from_bytes::<ConsentForm>(&b).ok()) {
+    let form = match axum::body::to_bytes(body, 4096)
+        .await
+        .ok()
+        .and_then(|b| serde_urlencoded::from_bytes::<ConsentForm>(&b).ok())
+    {
         Some(form) => form,
         None => return error_response(&AppError::new(ErrorKind::BadRequest), &parts.headers),
     };
@@ -97,12 +114,15 @@ pub async fn consent_post(State(state): State<AppState>, req: Request) -> Respon
         return redirect_to_app(&state.oauth.issuer, &request.redirect_uri, request.state.as_deref(), Err(&error));
     }
     let result = async {
-        let before = crate::db::oauth::consent(&state.db.pool, &signed_in.account_id, &request.client_id).await?;
+        // the consent and its audit event are stored together or not at all
+        let mut tx = state.db.pool.begin().await?;
+        let before = crate::db::oauth::consent(&mut *tx, &signed_in.account_id, &request.client_id).await?;
         let mut scopes: Vec<String> = before.as_deref().map(crate::core::oidc::parse_scopes).unwrap_or_default();
         scopes.extend(request.scopes.iter().filter(|s| !scopes.contains(s)).cloned().collect::<Vec<_>>());
-        crate::db::oauth::put_consent(&state.db.pool, &signed_in.account_id, &request.client_id, &scopes.join(" "), now())
+        crate::db::oauth::put_consent(&mut *tx, &signed_in.account_id, &request.client_id, &scopes.join(" "), now())
             .await?;
-        record(&state.db, Event::OAuthConsentGranted, Some(&signed_in.account_id), &meta, detail, now()).await
+        record_in(&mut *tx, Event::OAuthConsentGranted, Some(&signed_in.account_id), &meta, detail, now()).await?;
+        tx.commit().await
     }
     .await;
     if let Err(e) = result {
@@ -155,11 +175,11 @@ async fn step(state: &AppState, session: &Session, request: &AuthorizationReques
     let now = now();
     match authorize::next_step(request, signed_in.as_ref(), consented.as_deref(), now)? {
         Next::SignIn => {
-            if signed_in.is_some() {
-                // prompt=login or max_age: this browser's sign-in does not count; the person signs in again
-                // (possibly as someone else), and the request waits in the session
-                crate::server::auth::forget_sign_in(session).await;
-            }
+            // the request waits in the session; the sign-in there now (if any) no longer counts for it, and
+            // stays valid for everything else (a person who gives up is still signed in)
+            let mut waiting = request.clone();
+            waiting.stale_sign_in = Some(signed_in.map(|s| s.auth_event).unwrap_or_default());
+            flow::keep(session, &waiting).await.map_err(Outcome::Page)?;
             Ok(see_other("/login"))
         }
         Next::SecondFactor => {
@@ -173,9 +193,10 @@ async fn step(state: &AppState, session: &Session, request: &AuthorizationReques
                     "the app asked for a second factor (acr_values=aal2) and this account has none",
                 )));
             }
-            let next = crate::server::auth::step_up_second_factor(session, &signed_in.account_id, &signed_in.amr)
-                .await
-                .map_err(Outcome::Page)?;
+            let next =
+                crate::server::auth::step_up_second_factor(state, session, &signed_in.account_id, &signed_in.amr)
+                    .await
+                    .map_err(Outcome::Page)?;
             Ok(see_other(&next))
         }
         Next::Consent => Ok(see_other("/oauth2/consent")),
@@ -183,7 +204,8 @@ async fn step(state: &AppState, session: &Session, request: &AuthorizationReques
             let Some(signed_in) = signed_in else { return Ok(see_other("/login")) };
             let mut rng = crate::server_fns::auth::os_seeded_rng();
             let code =
-                authorize::issue_code(&state.db, &state.token_key, &state.oauth, request, &signed_in, now, &mut rng).await?;
+                authorize::issue_code(&state.db, &state.token_key, &state.oauth, request, &signed_in, now, &mut rng)
+                    .await?;
             flow::forget(session).await;
             Ok(redirect_to_app(&state.oauth.issuer, &request.redirect_uri, request.state.as_deref(), Ok(&code)))
         }
@@ -197,9 +219,17 @@ fn see_other(path: &str) -> Response {
 }
 
 /// Back to the app's (checked) redirect URI with `code` or `error`, `state` and `iss` (RFC 9207).
-pub fn redirect_to_app(issuer: &str, redirect_uri: &str, state: Option<&str>, outcome: Result<&str, &OAuthError>) -> Response {
+pub fn redirect_to_app(
+    issuer: &str,
+    redirect_uri: &str,
+    state: Option<&str>,
+    outcome: Result<&str, &OAuthError>,
+) -> Response {
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
-        return error_response(&AppError::internal("a registered redirect URI does not parse"), &http::HeaderMap::new());
+        return error_response(
+            &AppError::internal("a registered redirect URI does not parse"),
+            &http::HeaderMap::new(),
+        );
     };
     {
         let mut query = url.query_pairs_mut();

@@ -41,9 +41,11 @@ pub fn presented_client(headers: &HeaderMap, form: &[(String, String)]) -> Resul
     }
     let client_id = field("client_id").ok_or_else(|| OAuthError::invalid_client("client authentication is missing"))?;
     Ok(match field("client_secret") {
-        Some(secret) => {
-            PresentedClient { client_id, secret: Some(SecretString::from(secret)), method: AuthMethod::ClientSecretPost }
-        }
+        Some(secret) => PresentedClient {
+            client_id,
+            secret: Some(SecretString::from(secret)),
+            method: AuthMethod::ClientSecretPost,
+        },
         None => PresentedClient { client_id, secret: None, method: AuthMethod::None },
     })
 }
@@ -103,7 +105,10 @@ mod tests {
     fn basic(value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
         let encoded = base64::engine::general_purpose::STANDARD.encode(value);
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Basic {encoded}")).unwrap_or_else(|e| panic!("{e}")));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {encoded}")).unwrap_or_else(|e| panic!("{e}")),
+        );
         headers
     }
 
@@ -111,10 +116,16 @@ mod tests {
     fn credentials_come_one_way_only() {
         use secrecy::ExposeSecret;
         let p = presented_client(&basic("my%20app:s%2Bcret"), &[]).unwrap_or_else(|e| panic!("{}", e.description));
-        assert_eq!((p.client_id.as_str(), p.secret.as_ref().map(|s| s.expose_secret().to_string())), ("my app", Some("s+cret".into())));
+        assert_eq!(
+            (p.client_id.as_str(), p.secret.as_ref().map(|s| s.expose_secret().to_string())),
+            ("my app", Some("s+cret".into()))
+        );
         assert_eq!(p.method, AuthMethod::ClientSecretBasic);
         let form = vec![("client_id".to_string(), "a".to_string()), ("client_secret".to_string(), "b".to_string())];
-        assert_eq!(presented_client(&HeaderMap::new(), &form).map(|p| p.method).ok(), Some(AuthMethod::ClientSecretPost));
+        assert_eq!(
+            presented_client(&HeaderMap::new(), &form).map(|p| p.method).ok(),
+            Some(AuthMethod::ClientSecretPost)
+        );
         assert!(presented_client(&basic("a:b"), &form).is_err(), "two ways at once");
         assert_eq!(presented_client(&HeaderMap::new(), &form[..1]).map(|p| p.method).ok(), Some(AuthMethod::None));
         assert!(presented_client(&HeaderMap::new(), &[]).is_err());

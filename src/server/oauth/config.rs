@@ -75,7 +75,12 @@ mod tests {
         let mut problems = Vec::new();
         OAuthConfig::default().check(&mut problems);
         assert!(problems.is_empty(), "{problems:?}");
-        let bad = OAuthConfig { code_ttl_secs: 3600, access_token_ttl_secs: 0, audience: Some(" ".into()), ..OAuthConfig::default() };
+        let bad = OAuthConfig {
+            code_ttl_secs: 3600,
+            access_token_ttl_secs: 0,
+            audience: Some(" ".into()),
+            ..OAuthConfig::default()
+        };
         bad.check(&mut problems);
         assert_eq!(problems.len(), 3, "{problems:?}");
     }

@@ -6,7 +6,9 @@ use tower_sessions::Session;
 
 use crate::core::oidc::authorize::{AuthorizationRequest, SignedIn};
 use crate::error::AppError;
-use crate::server::auth::{mfa_setup_pending, signed_in_account, AUTH_METHODS_KEY, AUTH_TIME_KEY, SIGN_IN_ID_KEY};
+use crate::server::auth::{
+    mfa_setup_pending, signed_in_account, AUTH_EVENT_KEY, AUTH_METHODS_KEY, AUTH_TIME_KEY, SIGN_IN_ID_KEY,
+};
 
 /// Session key of the `AuthorizationRequest` under way (one per browser: a newer one replaces it).
 pub const AUTHORIZATION_KEY: &str = "oauth_authorization";
@@ -49,5 +51,6 @@ pub async fn signed_in(session: &Session) -> Option<SignedIn> {
         amr: session.get::<Vec<String>>(AUTH_METHODS_KEY).await.ok().flatten().unwrap_or_default(),
         // sessions signed in before sign-in ids existed have none: they sign in again
         sid: session.get::<String>(SIGN_IN_ID_KEY).await.ok().flatten()?,
+        auth_event: session.get::<String>(AUTH_EVENT_KEY).await.ok().flatten().unwrap_or_default(),
     })
 }

@@ -40,6 +40,24 @@ pub struct PendingLogout {
     pub client_name: Option<String>,
     /// Checked against the client's registered post-logout URIs, with `state` already appended.
     pub return_to: Option<String>,
+    /// When the app asked: a request the person walked away from ("Stay signed in") does not come back
+    /// later (`pending_logout`).
+    #[serde(default)]
+    pub asked_at: i64,
+}
+
+/// How long a logout request waits for the person's confirmation.
+pub const LOGOUT_TTL_SECS: i64 = 10 * 60;
+
+/// The app's logout request waiting in this browser, if it is recent.
+pub async fn pending_logout(session: &Session) -> Option<PendingLogout> {
+    let pending = session.get::<PendingLogout>(LOGOUT_KEY).await.ok().flatten()?;
+    if now() - pending.asked_at <= LOGOUT_TTL_SECS {
+        Some(pending)
+    } else {
+        let _ = session.remove_value(LOGOUT_KEY).await;
+        None
+    }
 }
 
 pub async fn logout_get(State(state): State<AppState>, Query(params): Query<LogoutParams>, req: Request) -> Response {
@@ -76,7 +94,7 @@ async fn logout(state: &AppState, req: Request, params: LogoutParams) -> Respons
     // Without a hint naming this very sign-in, a page elsewhere could sign people out at will: ask first.
     let hinted_here = checked.hint_sid.is_some() && checked.hint_sid == current_sid;
     if signed_in && !hinted_here {
-        let pending = PendingLogout { client_name: checked.client_name, return_to: checked.return_to };
+        let pending = PendingLogout { client_name: checked.client_name, return_to: checked.return_to, asked_at: now() };
         if let Err(e) = session.insert(LOGOUT_KEY, pending).await {
             return error_response(&AppError::internal(e), &parts.headers);
         }
@@ -97,7 +115,7 @@ pub async fn confirm_post(State(state): State<AppState>, req: Request) -> Respon
     let Some(session) = parts.extensions.get::<Session>().cloned() else {
         return error_response(&AppError::internal("no session"), &parts.headers);
     };
-    let pending = session.get::<PendingLogout>(LOGOUT_KEY).await.ok().flatten();
+    let pending = pending_logout(&session).await;
     let meta = request_meta(&parts, &state.config.trusted_proxies);
     if let Err(e) = end_session(&state, &session, &meta).await {
         return error_response(&e, &parts.headers);
@@ -118,8 +136,13 @@ async fn check(state: &AppState, params: &LogoutParams) -> Result<Checked, Strin
     let mut client_id = params.client_id.clone().filter(|c| !c.is_empty());
     let mut hint_sid = None;
     if let Some(hint) = params.id_token_hint.as_deref().filter(|h| !h.is_empty()) {
-        let keys = state.oidc_keys.get(&state.db, &state.sealer).await.map_err(|_| "the server failed; try again".to_string())?;
-        let claims = id_token_claims(&keys, &state.oauth.issuer, hint).ok_or("id_token_hint is not an ID token of this provider")?;
+        let keys = state
+            .oidc_keys
+            .get(&state.db, &state.sealer)
+            .await
+            .map_err(|_| "the server failed; try again".to_string())?;
+        let claims = id_token_claims(&keys, &state.oauth.issuer, hint)
+            .ok_or("id_token_hint is not an ID token of this provider")?;
         let aud = claims.get("aud").and_then(Value::as_str).map(str::to_owned);
         if client_id.is_some() && client_id != aud {
             return Err("client_id does not match the ID token's audience".into());
@@ -165,10 +188,31 @@ pub async fn end_session(state: &AppState, session: &Session, meta: &RequestMeta
         record(&state.db, Event::SignOut, Some(&account_id), meta, Value::Null, now).await?;
     }
     if let Some(sid) = session.get::<String>(SIGN_IN_ID_KEY).await.ok().flatten() {
-        let grants = grants::end_sign_in(&state.db, &sid, now).await?;
-        notify_apps(state, grants);
+        end_sign_in_id(state, &sid).await?;
     }
     session.flush().await.map_err(AppError::internal)
+}
+
+/// A browser's sign-in (`sid`) ended: its apps' grants end (except offline access), codes not yet
+/// exchanged stop working, and the apps are told by back-channel.
+pub async fn end_sign_in_id(state: &AppState, sid: &str) -> Result<(), AppError> {
+    let grants = grants::end_sign_in(&state.db, sid, now()).await?;
+    notify_apps(state, grants);
+    Ok(())
+}
+
+/// Sessions ended from the sessions page (their stored data): their sign-ins end for the apps too, as if
+/// each browser had signed out.
+pub async fn end_sign_ins(state: &AppState, session_data: &[String]) -> Result<(), AppError> {
+    for data in session_data {
+        let sid = serde_json::from_str::<Map<String, Value>>(data)
+            .ok()
+            .and_then(|map| map.get(SIGN_IN_ID_KEY).and_then(Value::as_str).map(str::to_owned));
+        if let Some(sid) = sid {
+            end_sign_in_id(state, &sid).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Sends each app with a back-channel logout URI one logout token per ended sign-in, in the background
@@ -279,7 +323,19 @@ mod tests {
 
     #[test]
     fn only_public_addresses_are_public() {
-        for private in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1"] {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
             let ip: IpAddr = private.parse().unwrap_or_else(|e| panic!("{e}"));
             assert!(!is_public(ip), "{private}");
         }

@@ -23,8 +23,14 @@ pub const CLIENT_ONLY_ROUTES: [&str; 1] = [flow::CONTINUE_PATH];
 
 /// POSTs other sites may send (see `CsrfPolicy::exempt`). The consent and logout confirmations are our own
 /// forms and stay protected.
-pub const CSRF_EXEMPT: &[&str] =
-    &["/oauth2/authorize", "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo", "/oauth2/logout"];
+pub const CSRF_EXEMPT: &[&str] = &[
+    "/oauth2/authorize",
+    "/oauth2/token",
+    "/oauth2/revoke",
+    "/oauth2/introspect",
+    "/oauth2/userinfo",
+    "/oauth2/logout",
+];
 
 /// The OAuth / OpenID Connect endpoints. The ones apps call from browsers (discovery, keys, token,
 /// userinfo, revocation) allow cross-origin requests without credentials (CORS), for single-page apps.
@@ -48,4 +54,19 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth2/logout", get(logout::logout_get).post(logout::logout_post))
         .route(logout::CONFIRM_PATH, post(logout::confirm_post))
         .merge(machine)
+}
+
+/// Forgets what can no longer matter, every `every`: codes expired a day ago (their reuse is no longer
+/// detected, nor dangerous) and revocations of access tokens that have expired anyway.
+pub async fn run_cleanup(state: AppState, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        let now = crate::server::auth::now();
+        let codes = crate::db::oauth::delete_old_codes(&state.db.pool, now - 24 * 3600).await;
+        let revocations = crate::db::oauth::delete_expired_revocations(&state.db.pool, now).await;
+        if let Err(e) = codes.and(revocations) {
+            tracing::warn!(error = %e, "OAuth cleanup failed; retried at the next interval");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The account center: what the signed-in owner sees and manages about their account.
 
 mod activity;
+mod apps;
 mod complete_profile;
 mod data;
 mod email;
@@ -9,6 +10,7 @@ mod profile_fields;
 mod sessions;
 
 pub use activity::ActivityPage;
+pub use apps::AppsPage;
 pub use complete_profile::CompleteProfilePage;
 pub use data::{DataPage, DeletionCancelledNotice};
 pub use email::EmailPage;

@@ -76,6 +76,7 @@ fn AccountView(state: ProfilePageState, save: ServerAction<UpdateProfile>) -> im
             <p><a href="/account/email" class="vs-link">{t("profile.email_change")}</a></p>
             <p><a href="/account/security" class="vs-link">{t("account.security")}</a></p>
             <p><a href="/account/sessions" class="vs-link">{t("account.sessions")}</a></p>
+            <p><a href="/account/apps" class="vs-link">{t("account.apps")}</a></p>
             <p><a href="/account/activity" class="vs-link">{t("account.activity")}</a></p>
             <p><a href="/account/data" class="vs-link">{t("profile.data")}</a></p>
             <ActionForm action=log_out>

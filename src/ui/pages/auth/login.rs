@@ -7,6 +7,7 @@ use super::passkey_sign_in::{PasskeyButton, PasskeySignIn};
 use crate::i18n::t;
 use crate::server_fns::auth::{page_flash, LogIn};
 use crate::ui::components::{Alert, AlertKind, Button, Card, TextField};
+use crate::ui::pages::oauth::{ContinueVia, ContinuingTo};
 
 /// `/login`: passkeys (button, autofill, offered for the typed address) and email with password.
 #[component]
@@ -20,6 +21,7 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <Title text=t("login.title") />
         <h1 class="vs-h1">{t("login.title")}</h1>
+        <ContinuingTo via=ContinueVia::SignIn />
         <Suspense>
             {move || Suspend::new(async move {
                 let flash = flash.await.ok().flatten();

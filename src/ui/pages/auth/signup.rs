@@ -5,6 +5,7 @@ use super::form_state::{field_error, form_error, FormError};
 use crate::i18n::t;
 use crate::server_fns::auth::{page_flash, SignUp};
 use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, PasskeyOnly, TextField};
+use crate::ui::pages::oauth::{ContinueVia, ContinuingTo};
 use crate::ui::webauthn;
 
 /// `/signup`: email, optional name and a password, with live feedback on the password while typing
@@ -16,6 +17,7 @@ pub fn SignupPage() -> impl IntoView {
     view! {
         <Title text=t("signup.title") />
         <h1 class="vs-h1">{t("signup.title")}</h1>
+        <ContinuingTo via=ContinueVia::SignUp />
         <Suspense>
             {move || Suspend::new(async move {
                 let flash = flash.await.ok().flatten();
