@@ -112,6 +112,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("oauth.scope.api", "Use {scope}"),
     ("oauth.continue.sign_in", "Sign in to continue to {app}"),
     ("oauth.continue.sign_up", "Create an account to continue to {app}"),
+    ("oauth.continue.after_setup", "Continue to {app}"),
     ("oauth.continue.title", "Continuing…"),
     ("oauth.continue.link", "Continue"),
     ("logout_confirm.title", "Sign out?"),

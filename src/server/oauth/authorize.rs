@@ -174,6 +174,11 @@ async fn step(state: &AppState, session: &Session, request: &AuthorizationReques
     };
     let now = now();
     match authorize::next_step(request, signed_in.as_ref(), consented.as_deref(), now)? {
+        Next::SignIn if crate::server::auth::mfa_setup_pending(session).await => {
+            // signed in, but the MFA policy wants a second factor set up first; the security page then
+            // offers the way back into this request
+            Ok(see_other("/account/security"))
+        }
         Next::SignIn => {
             // the request waits in the session; the sign-in there now (if any) no longer counts for it, and
             // stays valid for everything else (a person who gives up is still signed in)
@@ -212,7 +217,8 @@ async fn step(state: &AppState, session: &Session, request: &AuthorizationReques
     }
 }
 
-fn see_other(path: &str) -> Response {
+/// A 303 no cache keeps (these answers depend on the session).
+pub fn see_other(path: &str) -> Response {
     let mut response = Redirect::to(path).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

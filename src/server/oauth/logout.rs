@@ -6,8 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::extract::{Query, Request, State};
-use axum::response::{IntoResponse, Redirect, Response};
-use http::{header, HeaderValue};
+use axum::response::Response;
 use serde_json::{Map, Value};
 use tower_sessions::Session;
 
@@ -17,6 +16,7 @@ use crate::core::oidc::grants;
 use crate::core::oidc::keys::KeySet;
 use crate::error::{AppError, ErrorKind, Problem};
 use crate::server::auth::{now, request_meta, signed_in_account, SIGN_IN_ID_KEY};
+use crate::server::oauth::authorize::see_other;
 use crate::server::router::error_response;
 use crate::server::state::AppState;
 
@@ -309,12 +309,6 @@ pub fn is_public(ip: IpAddr) -> bool {
             }
         },
     }
-}
-
-fn see_other(path: &str) -> Response {
-    let mut response = Redirect::to(path).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 #[cfg(test)]

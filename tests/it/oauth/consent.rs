@@ -177,3 +177,25 @@ async fn acr_aal2_asks_for_the_second_factor(backend: Backend) {
     assert_eq!(back.get("error").as_deref(), Some("interaction_required"));
 }
 both!(acr_aal2, acr_aal2_asks_for_the_second_factor);
+
+/// Under `mfa.policy = required`, a person signed in but still without a second factor is sent to set one
+/// up, and the app's request waits: the security page's link (/oauth2/continue) then finishes it.
+async fn a_required_second_factor_is_set_up_before_the_app_gets_its_code(backend: Backend) {
+    let app = super::oauth_app_with(backend, |c| c.mfa.policy = vestibule::server::config::MfaPolicy::Required).await;
+    let shop = register(&app, client()).await;
+    let email = "pia@example.com";
+    crate::accounts::verified_account(&app, email).await;
+    let (mut b, next) = crate::mfa::password_sign_in(&app, email).await;
+    assert_eq!(next, "/account/security");
+
+    assert_eq!(authorize(&mut b, None, &Params::code(&shop.id)).await.ours(), "/account/security");
+    let named: serde_json::Value =
+        serde_json::from_str(&crate::support::body_text(b.post("/api/oauth/app-name", &[]).await).await).unwrap();
+    assert_eq!(named, "Shop", "the security page can offer the way back");
+    enrol(&mut b).await;
+    let res = b.get("/oauth2/continue").await;
+    let code = follow(&mut b, None, res).await.code();
+    let claims = verify_jwt(&app, str_of(&exchange_ok(&app, &shop, &code, None).await, "id_token")).await;
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]), "set up now, used at the next sign-in");
+}
+both!(required_setup_first, a_required_second_factor_is_set_up_before_the_app_gets_its_code);

@@ -21,6 +21,7 @@ use crate::server_fns::passkeys::{
 use crate::server_fns::security_keys::{security_key_confirm_finish, security_key_confirm_start};
 use crate::types::{ConfirmOptions, Flash, PasskeyView, SecurityPageState};
 use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, PasskeyOnly, TextField};
+use crate::ui::pages::oauth::{ContinueVia, ContinuingTo};
 use crate::ui::webauthn;
 
 #[component]
@@ -59,6 +60,7 @@ pub fn SecurityPage() -> impl IntoView {
                         {state.mfa.setup_required.then(|| view! {
                             <Alert kind=AlertKind::Info>{t("security.mfa_setup_required")}</Alert>
                         })}
+                        {(!state.mfa.setup_required).then(|| view! { <ContinuingTo via=ContinueVia::Setup /> })}
                         <Confirm options=state.confirm_options() recently_confirmed=state.recently_confirmed
                             flash=state.flash.clone() actions=confirm />
                         <TwoStep state=state.clone() actions=two_step />

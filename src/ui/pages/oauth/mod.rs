@@ -20,6 +20,9 @@ use crate::server_fns::oauth::oauth_app_name;
 pub enum ContinueVia {
     SignIn,
     SignUp,
+    /// The security page, once a second factor the policy required is set up: a link back into the app's
+    /// sign-in.
+    Setup,
 }
 
 /// "Sign in to continue to {App}" (or "Create an account to ..."), while an app's request waits in this
@@ -30,12 +33,22 @@ pub fn ContinuingTo(via: ContinueVia) -> impl IntoView {
     let key = match via {
         ContinueVia::SignIn => t("oauth.continue.sign_in"),
         ContinueVia::SignUp => t("oauth.continue.sign_up"),
+        ContinueVia::Setup => t("oauth.continue.after_setup"),
     };
     view! {
         <Suspense>
             {move || Suspend::new(async move {
-                app.await.ok().flatten().map(|name| view! {
-                    <p class="vs-lead" data-continuing-to="">{key.replace("{app}", &name)}</p>
+                app.await.ok().flatten().map(|name| {
+                    let text = key.replace("{app}", &name);
+                    match via {
+                        // rel="external": a full page load, the server answers /oauth2/continue
+                        ContinueVia::Setup => view! {
+                            <p class="vs-lead" data-continuing-to="">
+                                <a href="/oauth2/continue" rel="external" class="vs-link">{text}</a>
+                            </p>
+                        }.into_any(),
+                        _ => view! { <p class="vs-lead" data-continuing-to="">{text}</p> }.into_any(),
+                    }
                 })
             })}
         </Suspense>
