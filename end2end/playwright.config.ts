@@ -73,7 +73,9 @@ export default defineConfig({
       // dev mode, mail to the outbox
       command: `rm -rf "${DATA_DIR}" && exec "${BIN}" serve`,
       cwd: ROOT,
-      env: SERVER_ENV,
+      // tests/oauth.spec.ts's app receives back-channel logout tokens on 127.0.0.1, which the portal refuses to
+      // call by default (security.md: no server-side requests into private networks); only this portal
+      env: { ...SERVER_ENV, VESTIBULE_OAUTH__ALLOW_PRIVATE_NETWORK: "true" },
       url: `${BASE_URL}/readyz`,
       timeout: 60_000,
       reuseExistingServer: false,

@@ -14,12 +14,19 @@ use std::sync::{Arc, Mutex};
 
 use http::{header, HeaderMap, HeaderValue};
 
-/// The policy for HTML pages, with `nonce` allowed to run scripts.
-pub fn page_csp(nonce: &str) -> String {
+/// The policy for HTML pages, with `nonce` allowed to run scripts. `form_targets`: further places a form
+/// on this page may end up at (browsers check `form-action` on every redirect after a submission, so a
+/// sign-in or consent form that ends at an app's redirect URI needs the app's origin here).
+pub fn page_csp(nonce: &str, form_targets: &[String]) -> String {
+    let mut form_action = String::from("'self'");
+    for target in form_targets {
+        form_action.push(' ');
+        form_action.push_str(target);
+    }
     format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         object-src 'none'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     )
 }
 
@@ -31,7 +38,23 @@ pub const STRICT_CSP: &str =
 /// `Arc`) rather than Leptos' `ResponseOptions`: under load the latter was seen to arrive without the header,
 /// which left a page with the deny-all policy and no hydration.
 #[derive(Clone, Default)]
-pub struct PageNonce(Arc<Mutex<Option<String>>>);
+pub struct PageNonce(Arc<Mutex<PageCsp>>);
+
+#[derive(Default)]
+struct PageCsp {
+    nonce: Option<String>,
+    form_targets: Vec<String>,
+}
+
+/// Called before a page renders (by `server::oauth::form_targets`): where its forms may lead besides the
+/// portal. Each target must already be a valid CSP source (an origin or a scheme).
+pub fn allow_form_targets(extensions: &http::Extensions, targets: Vec<String>) {
+    if let Some(PageNonce(slot)) = extensions.get::<PageNonce>() {
+        if let Ok(mut slot) = slot.lock() {
+            slot.form_targets = targets;
+        }
+    }
+}
 
 /// Called while the shell renders: records this response's nonce for the page policy.
 pub fn set_page_csp() {
@@ -41,7 +64,7 @@ pub fn set_page_csp() {
     };
     if let Some(PageNonce(slot)) = parts.extensions.get::<PageNonce>() {
         if let Ok(mut slot) = slot.lock() {
-            *slot = Some(nonce.to_string());
+            slot.nonce = Some(nonce.to_string());
         }
     }
 }
@@ -57,8 +80,8 @@ pub async fn middleware(State(policy): State<HeaderPolicy>, mut req: Request, ne
     req.extensions_mut().insert(page_nonce.clone());
     let mut response = next.run(req).await;
     // the shell has run by now: Leptos answers once the first chunk of the page is rendered
-    let nonce = page_nonce.0.lock().ok().and_then(|slot| slot.clone());
-    if let Some(value) = nonce.and_then(|n| HeaderValue::from_str(&page_csp(&n)).ok()) {
+    let csp = page_nonce.0.lock().ok().and_then(|slot| Some(page_csp(slot.nonce.as_deref()?, &slot.form_targets)));
+    if let Some(value) = csp.and_then(|csp| HeaderValue::from_str(&csp).ok()) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }
     apply(response.headers_mut(), policy);
@@ -103,7 +126,9 @@ mod tests {
 
     #[test]
     fn page_policy_allows_only_the_nonce_and_forbids_framing_and_plugins() {
-        let csp = page_csp("abc");
+        let csp = page_csp("abc", &[]);
+        assert!(csp.contains("form-action 'self';"));
+        assert!(page_csp("abc", &["https://app.example".into()]).contains("form-action 'self' https://app.example;"));
         assert!(csp.contains("script-src 'nonce-abc' 'strict-dynamic' 'wasm-unsafe-eval';"));
         for part in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
             assert!(csp.contains(part), "{part}");

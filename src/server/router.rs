@@ -84,6 +84,7 @@ pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState
             Arc::<[std::net::IpAddr]>::from(config.trusted_proxies.clone()),
             session_client::middleware,
         ))
+        .layer(middleware::from_fn(crate::server::oauth::form_targets))
         .layer(sessions::layer(store, &config))
         .layer(middleware::from_fn_with_state(
             CsrfPolicy {

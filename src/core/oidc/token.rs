@@ -141,8 +141,11 @@ async fn exchange_code(
     let mut tx = issuer.db.pool.begin().await?;
     repo::insert_grant(&mut *tx, &grant).await?;
     if !repo::use_code(&mut *tx, &code_hash, &grant.id, now).await? {
-        // another request redeemed it first: this one is the reuse
+        // another request redeemed it first: this one is the reuse, and what the first issued is revoked
         drop(tx);
+        let winner = repo::find_code(&issuer.db.pool, &code_hash).await?.and_then(|c| c.grant_id);
+        revoke_reused(issuer.db, winner.as_deref(), &row.account_id, &client.id, Event::OAuthCodeReused, meta, now)
+            .await?;
         return Err(bad());
     }
     if let Some(token) = &refresh_token {

@@ -70,3 +70,54 @@ pub async fn run_cleanup(state: AppState, every: std::time::Duration) {
         }
     }
 }
+
+/// While an app's authorization (or logout) request waits in this browser, pages may hold forms whose
+/// redirects end at the app (sign-in → /oauth2/continue → redirect URI; consent; logout confirmation):
+/// the page's `form-action` names the app's origin, and only then. Runs inside the session layer, before
+/// pages render; other requests pass untouched.
+pub async fn form_targets(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let is_page = req.method() == http::Method::GET
+        && req
+            .headers()
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    if is_page {
+        if let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() {
+            let mut targets = Vec::new();
+            if let Some(request) = flow::pending(&session).await {
+                targets.extend(csp_source(&request.redirect_uri));
+            }
+            if let Some(return_to) = logout::pending_logout(&session).await.and_then(|p| p.return_to) {
+                targets.extend(csp_source(&return_to));
+            }
+            if !targets.is_empty() {
+                crate::server::headers::allow_form_targets(req.extensions(), targets);
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// The CSP source that allows navigating to `uri`: its origin, or its scheme for a native app's
+/// private-use scheme. Only checked, registered URIs reach here; anything odd yields nothing.
+fn csp_source(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    let source = match url.origin() {
+        url::Origin::Tuple(..) => url.origin().ascii_serialization(),
+        url::Origin::Opaque(_) => format!("{}:", url.scheme()),
+    };
+    // a CSP source list is space- and semicolon-separated: nothing else may come through
+    source.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-+[]".contains(c)).then_some(source)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redirect_uris_become_csp_sources() {
+        assert_eq!(super::csp_source("https://app.example/cb?x=1").as_deref(), Some("https://app.example"));
+        assert_eq!(super::csp_source("http://127.0.0.1:8080/cb").as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(super::csp_source("com.example.app:/cb").as_deref(), Some("com.example.app:"));
+        assert_eq!(super::csp_source("not a uri"), None);
+    }
+}

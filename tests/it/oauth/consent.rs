@@ -199,3 +199,24 @@ async fn a_required_second_factor_is_set_up_before_the_app_gets_its_code(backend
     assert_eq!(claims["amr"], serde_json::json!(["pwd"]), "set up now, used at the next sign-in");
 }
 both!(required_setup_first, a_required_second_factor_is_set_up_before_the_app_gets_its_code);
+
+/// Browsers check a page's `form-action` on every redirect after a form is sent, so the sign-in and consent
+/// pages of a waiting request name the app's origin there (and only while one waits).
+async fn pages_of_a_waiting_request_let_their_forms_reach_the_app(backend: Backend) {
+    let app = oauth_app(backend).await;
+    let other = register(&app, third_party()).await;
+    let mut b = Browser::new(&app);
+    let form_action = |res: &http::Response<axum::body::Body>| {
+        let csp = crate::support::header(res, "content-security-policy").to_string();
+        csp.split(';').map(str::trim).find(|d| d.starts_with("form-action")).unwrap_or_default().to_string()
+    };
+    assert_eq!(form_action(&b.get("/login").await), "form-action 'self'");
+    assert_eq!(authorize(&mut b, None, &Params::code(&other.id)).await.ours(), "/login");
+    assert_eq!(form_action(&b.get("/login").await), "form-action 'self' https://app.example");
+    let mut b = signed_in(&app, "fay@example.com").await;
+    assert_eq!(authorize(&mut b, None, &Params::code(&other.id)).await.ours(), "/oauth2/consent");
+    assert_eq!(form_action(&b.get("/oauth2/consent").await), "form-action 'self' https://app.example");
+    assert!(decide(&mut b, "deny").await.app().get("error").is_some());
+    assert_eq!(form_action(&b.get("/oauth2/consent").await), "form-action 'self'", "nothing waits any more");
+}
+both!(form_action, pages_of_a_waiting_request_let_their_forms_reach_the_app);
