@@ -277,16 +277,20 @@ pub async fn find_grant<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option
     sqlx::query_as(&format!("SELECT {GRANT_COLUMNS} FROM oauth_grants WHERE id = $1")).bind(id).fetch_optional(db).await
 }
 
-/// The account's grants that are not revoked, newest first.
+/// The account's grants that are not revoked, newest first; `last_used_at` is the newest refresh token's
+/// creation (a rotation does not update the grant row).
 pub async fn live_grants_for_account<'e>(
     db: impl AnyExecutor<'e>,
     account_id: &str,
     now: i64,
 ) -> Result<Vec<GrantRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {GRANT_COLUMNS} FROM oauth_grants WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
-         ORDER BY created_at DESC, id"
-    ))
+    sqlx::query_as(
+        "SELECT g.id, g.account_id, g.client_id, g.scopes, g.auth_time, g.amr, g.sid, g.created_at, g.expires_at, \
+         COALESCE((SELECT MAX(t.created_at) FROM oauth_refresh_tokens t WHERE t.grant_id = g.id), g.last_used_at) \
+         AS last_used_at, g.revoked_at \
+         FROM oauth_grants g WHERE g.account_id = $1 AND g.revoked_at IS NULL AND g.expires_at > $2 \
+         ORDER BY g.created_at DESC, g.id",
+    )
     .bind(account_id)
     .bind(now)
     .fetch_all(db)
@@ -327,15 +331,6 @@ pub async fn revoke_account_grants<'e>(
     .execute(db)
     .await?;
     Ok(done.rows_affected())
-}
-
-pub async fn touch_grant<'e>(db: impl AnyExecutor<'e>, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(db)
-        .await
-        .map(|_| ())
 }
 
 pub async fn insert_refresh_token<'e>(

@@ -207,8 +207,9 @@ async fn refresh(
             .await?;
         return Err(bad());
     }
+    // the new token's `created_at` is the grant's last use (db::oauth::live_grants_for_account): one write
+    // less while SQLite's write lock is held
     repo::insert_refresh_token(&mut *tx, &issuer.key.link_hash(&next), &grant.id, now).await?;
-    repo::touch_grant(&mut *tx, &grant.id, now).await?;
     tx.commit().await?;
     let user = UserGrant { account: &account, grant: &grant, scopes: &scopes, amr: &amr, nonce: None };
     issue(issuer, client, Some(&user), scopes.join(" "), Some(next), now, rng)

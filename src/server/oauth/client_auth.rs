@@ -59,8 +59,10 @@ fn form_decode(value: &str) -> String {
 pub fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
     let pairs: Vec<(String, String)> =
         url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    for (i, (key, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(k, _)| k == key) {
+    // a set, not a scan of the earlier pairs: this runs before the client is authenticated
+    let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+    for (key, _) in &pairs {
+        if !seen.insert(key.as_str()) {
             return Err(OAuthError::invalid_request(format!("{key} is given more than once")));
         }
     }
