@@ -122,3 +122,64 @@ fn serve_answers_then_stops_cleanly_on_sigterm_with_json_logs() {
     assert!(logs.iter().any(|l| l.contains("shutdown signal received")), "{logs:?}");
     assert!(logs.iter().any(|l| l.contains("Vestibule stopped")), "{logs:?}");
 }
+
+/// The last stdout line of a command that must succeed (log lines may come before it).
+fn last_line(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn apps_and_signing_keys_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| vestibule(&dir).args(args).env("VESTIBULE_LOG_FILTER", "error").output().unwrap();
+    let created: serde_json::Value = serde_json::from_str(&last_line(&run(&[
+        "client",
+        "create",
+        "--name",
+        "Shop",
+        "--redirect-uri",
+        "https://shop.example/cb",
+        "--json",
+    ])))
+    .unwrap();
+    let id = created["client_id"].as_str().unwrap().to_string();
+    let secret = created["client_secret"].as_str().unwrap().to_string();
+    assert_eq!(secret.len(), 43, "256 bits, base64url");
+
+    let listed: serde_json::Value = serde_json::from_str(&last_line(&run(&["client", "list", "--json"]))).unwrap();
+    assert_eq!(listed[0]["client_id"], id.as_str());
+    assert_eq!(listed[0]["token_endpoint_auth_method"], "client_secret_basic");
+    assert!(!listed.to_string().contains(&secret), "the secret is shown once, at creation");
+
+    let rotated: serde_json::Value =
+        serde_json::from_str(&last_line(&run(&["client", "rotate-secret", &id, "--json"]))).unwrap();
+    assert_ne!(rotated["client_secret"], secret.as_str());
+
+    // bad registrations: every problem at once, exit status 1, nothing stored
+    let refused = run(&["client", "create", "--name", "", "--redirect-uri", "http://shop.example/cb", "--public"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("name") && err.contains("http is allowed only"), "{err}");
+
+    let public: serde_json::Value = serde_json::from_str(&last_line(&run(&[
+        "client",
+        "create",
+        "--name",
+        "App",
+        "--public",
+        "--redirect-uri",
+        "com.example.app:/cb",
+        "--json",
+    ])))
+    .unwrap();
+    assert!(public["client_secret"].is_null(), "a public client has no secret");
+    assert!(!run(&["client", "rotate-secret", public["client_id"].as_str().unwrap()]).status.success());
+
+    assert!(last_line(&run(&["client", "delete", &id])).contains("deleted"));
+    assert!(!run(&["client", "delete", &id]).status.success(), "already gone");
+
+    // keys: the first run created one per algorithm; a rotation adds three more
+    let rotated = last_line(&run(&["keys", "rotate"]));
+    assert!(rotated.contains("previous keys stay published"), "{rotated}");
+}
