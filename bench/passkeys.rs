@@ -17,10 +17,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support.rs"]
+mod support;
+
 #[path = "../tests/it/support/authenticator.rs"]
 mod authenticator;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,8 +35,6 @@ use webauthn_rs_proto::RequestChallengeResponse;
 use authenticator::Authenticator;
 use vestibule::core::audit::RequestMeta;
 use vestibule::core::passkeys;
-use vestibule::server::config::RawConfig;
-use vestibule::server::{router, serve};
 
 const ORIGIN: &str = "http://localhost:3000";
 const ACCOUNTS: usize = 256;
@@ -42,20 +42,7 @@ const CONCURRENCY: [usize; 3] = [1, 2, 8];
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let seconds: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10);
-    let phase = Duration::from_secs(seconds);
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    let dir = tempfile::tempdir()?;
-    let raw = RawConfig {
-        data_dir: dir.path().join("data"),
-        site_root: dir.path().join("site"),
-        log_filter: "error".into(),
-        ..RawConfig::default()
-    };
-    let config = raw.validate()?;
-    let (state, store) = serve::prepare(config).await?;
-    let app = router::build(state.clone(), store);
-    tokio::spawn(state.db.clone().run_checkpoints(serve::CHECKPOINT_EVERY)); // as `vestibule serve` does
+    let support::Portal { phase, cores, state, app, _dir } = support::portal().await?;
 
     // Verified accounts whose only way in is a passkey, registered through the same core the sign-up
     // page uses (without the mail round trip: the address is marked verified directly).
@@ -91,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .expect("the credential is stored");
     let stored: webauthn_rs::prelude::Passkey = serde_json::from_str(&row.credential)?;
     let webauthn = state.webauthn.clone();
-    let verify_rate = run(phase, cores, move |_, _| {
+    let verify_rate = support::run_counting(phase, cores, "operations", move |_, _| {
         let (webauthn, state, stored, answer) =
             (webauthn.clone(), discoverable.clone(), stored.clone(), answer.clone());
         async move { webauthn.finish_discoverable_authentication_v2(&answer, state, &stored).is_ok() }
@@ -108,14 +95,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect::<Result<_, webauthn_rs::prelude::WebauthnError>>()?,
     );
-    let sign_rate = run(phase, cores, move |worker, _| {
+    let sign_rate = support::run_counting(phase, cores, "operations", move |worker, _| {
         let (auths, rcr) = (throwaway.clone(), rcr.clone());
         async move { !auths[worker].lock().unwrap().assert_with(0, &rcr, ORIGIN).response.signature.is_empty() }
     })
     .await;
 
     let start_app = app.clone();
-    let start_rate = run(phase, 2, move |_, _| {
+    let start_rate = support::run_counting(phase, 2, "operations", move |_, _| {
         let app = start_app.clone();
         async move {
             matches!(
@@ -129,7 +116,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rows = Vec::new();
     for workers in CONCURRENCY {
         let (app, auths) = (app.clone(), authenticators.clone());
-        let result = run(phase, workers, move |worker, round| {
+        let result = support::run_counting(phase, workers, "operations", move |worker, round| {
             let (app, auths) = (app.clone(), auths.clone());
             // worker w uses accounts w, w + workers, w + 2 * workers, ...: never one another's
             let per_worker = ACCOUNTS / workers;
@@ -142,7 +129,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "| measurement ({seconds} s each, {cores} cores, SQLite, {ACCOUNTS} accounts prepared in {:.1} s) | per second | median | p99 |",
+        "| measurement ({} s each, {cores} cores, SQLite, {ACCOUNTS} accounts prepared in {:.1} s) | per second | median | p99 |",
+        phase.as_secs(),
         prepared.as_secs_f64()
     );
     println!("|---|---:|---:|---:|");
@@ -218,50 +206,3 @@ async fn post(
     Some((status, cookie, String::from_utf8_lossy(&body).into_owned()))
 }
 
-struct Rate {
-    per_second: f64,
-    median: Duration,
-    p99: Duration,
-}
-
-/// Runs `task(worker, round)` from `workers` workers for `phase`; successful completions per second and
-/// the latency of the successful ones.
-async fn run<F, Fut>(phase: Duration, workers: usize, task: F) -> Rate
-where
-    F: Fn(usize, usize) -> Fut + Send + Sync + Clone + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    let failed = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let handles: Vec<_> = (0..workers)
-        .map(|worker| {
-            let (task, failed) = (task.clone(), failed.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut round = 0;
-                while start.elapsed() < phase {
-                    let t0 = Instant::now();
-                    if task(worker, round).await {
-                        latencies.push(t0.elapsed());
-                    } else {
-                        failed.fetch_add(1, Ordering::Relaxed);
-                    }
-                    round += 1;
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for h in handles {
-        latencies.extend(h.await.unwrap_or_default());
-    }
-    let elapsed = start.elapsed();
-    let failed = failed.load(Ordering::Relaxed);
-    if failed > 0 {
-        eprintln!("warning: {failed} sign-ins failed with {workers} in flight");
-    }
-    latencies.sort();
-    let at = |q: f64| latencies.get(((latencies.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
-    Rate { per_second: latencies.len() as f64 / elapsed.as_secs_f64(), median: at(0.5), p99: at(0.99) }
-}

@@ -8,35 +8,19 @@
 //! session rotation and write, audit row); the ratio is the cost of everything that is not the hash.
 //! Phases 3 and 4 render /login and an authenticated /account.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+#[path = "support.rs"]
+mod support;
 
 use axum::body::Body;
 use http::Request;
 use tower::ServiceExt;
 
-use vestibule::server::config::RawConfig;
-use vestibule::server::{router, serve};
 
 const PASSWORD: &str = "plum tractor velvet harbor 42";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let seconds: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10);
-    let phase = Duration::from_secs(seconds);
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    let dir = tempfile::tempdir()?;
-    let raw = RawConfig {
-        data_dir: dir.path().join("data"),
-        site_root: dir.path().join("site"),
-        log_filter: "error".into(),
-        ..RawConfig::default()
-    };
-    let config = raw.validate()?;
-    let (state, store) = serve::prepare(config).await?;
-    let app = router::build(state.clone(), store);
-    tokio::spawn(state.db.clone().run_checkpoints(serve::CHECKPOINT_EVERY)); // as `vestibule serve` does
+    let support::Portal { phase, cores, state, app, _dir } = support::portal().await?;
 
     let hash = state.hasher.hash(PASSWORD).await?;
     sqlx::query(
@@ -51,14 +35,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let in_flight = cores * 2;
 
     let hasher = state.hasher.clone();
-    let hash_rate = run(phase, in_flight, move || {
+    let hash_rate = support::run_counting(phase, in_flight, "operations", move |_, _| {
         let (hasher, hash) = (hasher.clone(), hash.clone());
         async move { hasher.verify(PASSWORD, &hash).await.map(|v| v.ok).unwrap_or(false) }
     })
-    .await;
+    .await
+    .per_second;
 
     let login = app.clone();
-    let signin_rate = run(phase, in_flight, move || {
+    let signin_rate = support::run_counting(phase, in_flight, "operations", move |_, _| {
         let app = login.clone();
         async move {
             let req = Request::post("/api/auth/login")
@@ -76,7 +61,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     })
-    .await;
+    .await
+    .per_second;
 
     // a signed-in cookie for /account
     let res = app
@@ -97,19 +83,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .to_string();
 
     let pages = app.clone();
-    let login_rate = run(phase, cores * 4, move || {
+    let login_rate = support::run_counting(phase, cores * 4, "operations", move |_, _| {
         let app = pages.clone();
         async move { get_ok(app, "/login", None).await }
     })
-    .await;
+    .await
+    .per_second;
     let pages = app.clone();
-    let account_rate = run(phase, cores * 4, move || {
+    let account_rate = support::run_counting(phase, cores * 4, "operations", move |_, _| {
         let (app, cookie) = (pages.clone(), cookie.clone());
         async move { get_ok(app, "/account", Some(cookie)).await }
     })
-    .await;
+    .await
+    .per_second;
 
-    println!("| measurement ({seconds} s each, {cores} cores, {in_flight} in flight) | per second |");
+    println!("| measurement ({} s each, {cores} cores, {in_flight} in flight) | per second |", phase.as_secs());
     println!("|---|---:|");
     println!("| argon2id verifications (m=19456 KiB, t=2, p=1), bound | {hash_rate:.1} |");
     println!("| complete password sign-ins | {signin_rate:.1} |");
@@ -137,35 +125,3 @@ async fn get_ok(app: axum::Router, path: &str, cookie: Option<String>) -> bool {
     }
 }
 
-/// Runs `task` from `in_flight` workers for `phase`; returns successful completions per second.
-async fn run<F, Fut>(phase: Duration, in_flight: usize, task: F) -> f64
-where
-    F: Fn() -> Fut + Send + Sync + Clone + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    let done = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let workers: Vec<_> = (0..in_flight)
-        .map(|_| {
-            let (task, done, failed) = (task.clone(), done.clone(), failed.clone());
-            tokio::spawn(async move {
-                while start.elapsed() < phase {
-                    if task().await {
-                        done.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        failed.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        let _ = w.await;
-    }
-    let failed = failed.load(Ordering::Relaxed);
-    if failed > 0 {
-        eprintln!("warning: {failed} operations failed");
-    }
-    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
-}

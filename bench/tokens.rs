@@ -22,9 +22,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
+#[path = "support.rs"]
+mod support;
+
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use base64::Engine;
@@ -42,9 +44,7 @@ use vestibule::core::oidc::{new_id, GrantType};
 use vestibule::core::tokens::new_link_token;
 use vestibule::db::accounts::NewAccount;
 use vestibule::db::oauth::{self as repo, GrantRow};
-use vestibule::server::config::RawConfig;
 use vestibule::server::state::AppState;
-use vestibule::server::{router, serve};
 
 /// Grants seeded for the refresh phases (one more is kept aside for the reuse check).
 const CHAINS: usize = 1024;
@@ -52,20 +52,7 @@ const IN_FLIGHT: [usize; 2] = [1, 8];
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let seconds: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10);
-    let phase = Duration::from_secs(seconds);
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    let dir = tempfile::tempdir()?;
-    let raw = RawConfig {
-        data_dir: dir.path().join("data"),
-        site_root: dir.path().join("site"),
-        log_filter: "error".into(),
-        ..RawConfig::default()
-    };
-    let config = raw.validate()?;
-    let (state, store) = serve::prepare(config).await?;
-    let app = router::build(state.clone(), store);
-    tokio::spawn(state.db.clone().run_checkpoints(serve::CHECKPOINT_EVERY)); // as `vestibule serve` does
+    let support::Portal { phase, cores, state, app, _dir } = support::portal().await?;
 
     let mut rng = rand::rng();
     let now = vestibule::server::auth::now();
@@ -196,7 +183,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "| measurement ({seconds} s each, {cores} cores, SQLite, {CHAINS} grants seeded) | per second | median | p99 |"
+        "| measurement ({} s each, {cores} cores, SQLite, {CHAINS} grants seeded) | per second | median | p99 |",
+        phase.as_secs()
     );
     println!("|---|---:|---:|---:|");
     for (name, r) in rows {
@@ -217,7 +205,7 @@ async fn breakdown(
     app_id: &str,
     app_basic: &str,
     chains: &Arc<Vec<Mutex<String>>>,
-) -> Result<Vec<(String, Rate)>, Box<dyn std::error::Error>> {
+) -> Result<Vec<(String, support::Rate)>, Box<dyn std::error::Error>> {
     let mut rows = Vec::new();
     let client = clients::find(&state.db, app_id).await?.expect("registered");
     let (core_state, core_chains, core_client) = (state.clone(), chains.clone(), client.clone());
@@ -359,54 +347,11 @@ async fn token_request(app: &axum::Router, authorization: &str, form: String) ->
     serde_json::from_slice(&body).map_err(|e| e.to_string())
 }
 
-struct Rate {
-    per_second: f64,
-    median: Duration,
-    p99: Duration,
-}
-
-/// Runs `task(worker, round)` from `workers` workers for `phase`: completions per second and their
-/// latencies. Any failure fails the phase, with the first error.
-async fn run<F, Fut>(phase: Duration, workers: usize, task: F) -> Result<Rate, String>
+/// `support::run` where any failed request fails the phase, with the first error.
+async fn run<F, Fut>(phase: Duration, workers: usize, task: F) -> Result<support::Rate, String>
 where
     F: Fn(usize, usize) -> Fut + Send + Sync + Clone + 'static,
     Fut: std::future::Future<Output = Result<(), String>> + Send,
 {
-    let failed = Arc::new(AtomicU64::new(0));
-    let first_error = Arc::new(Mutex::new(None::<String>));
-    let start = Instant::now();
-    let handles: Vec<_> = (0..workers)
-        .map(|worker| {
-            let (task, failed, first_error) = (task.clone(), failed.clone(), first_error.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut round = 0;
-                while start.elapsed() < phase {
-                    let t0 = Instant::now();
-                    match task(worker, round).await {
-                        Ok(()) => latencies.push(t0.elapsed()),
-                        Err(e) => {
-                            failed.fetch_add(1, Ordering::Relaxed);
-                            first_error.lock().unwrap().get_or_insert(e);
-                        }
-                    }
-                    round += 1;
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for h in handles {
-        latencies.extend(h.await.map_err(|e| e.to_string())?);
-    }
-    let elapsed = start.elapsed();
-    let failed = failed.load(Ordering::Relaxed);
-    if failed > 0 {
-        let first = first_error.lock().unwrap().take().unwrap_or_default();
-        return Err(format!("{failed} requests failed with {workers} in flight; the first: {first}"));
-    }
-    latencies.sort();
-    let at = |q: f64| latencies.get(((latencies.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
-    Ok(Rate { per_second: latencies.len() as f64 / elapsed.as_secs_f64(), median: at(0.5), p99: at(0.99) })
+    support::run(phase, workers, task).await.all_ok(workers)
 }
