@@ -100,6 +100,13 @@ fn serve_answers_then_stops_cleanly_on_sigterm_with_json_logs() {
     };
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(http_get(port, "/readyz").unwrap_or_default().starts_with("HTTP/1.1 200"));
+    // the token signing keys exist from the first start, before any app asked for one (one per algorithm)
+    let keys: i64 = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let url = format!("sqlite://{}", dir.path().join("data/vestibule.db").display());
+        let db = vestibule::db::Db::connect_lazy(&url).unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM oauth_signing_keys").fetch_one(&db.pool).await.unwrap()
+    });
+    assert_eq!(keys, 3);
 
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());

@@ -36,6 +36,12 @@ impl KeyCache {
     /// others keep using it.
     pub async fn get(&self, state_db: &Db, sealer: &SeedSealer) -> Result<Arc<KeySet>, KeyError> {
         let now = now();
+        // the common case, under a shared lock: every token request passes here
+        if let Some((set, reload_at)) = self.current.read().unwrap_or_else(|poisoned| poisoned.into_inner()).as_ref() {
+            if *reload_at > now {
+                return Ok(set.clone());
+            }
+        }
         let stale = {
             // The lock is only held inside this block, never across an await.
             let mut current = self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner());
