@@ -163,8 +163,8 @@ fn check_rest(client: &Client, p: &AuthorizeParams, now: i64) -> Result<Authoriz
     let require_mfa = parse_scopes(p.acr_values.as_deref().unwrap_or("")).iter().any(|v| v == ACR_MULTI_FACTOR);
     Ok(AuthorizationRequest {
         client_id: client.id.clone(),
-        client_name: client.name.clone(),
-        first_party: client.first_party,
+        client_name: client.registered.name.clone(),
+        first_party: client.registered.first_party,
         redirect_uri: String::new(),
         scopes,
         state: None,

@@ -40,55 +40,49 @@ impl AuthMethod {
 #[derive(Clone, Debug)]
 pub struct Client {
     pub id: String,
-    pub name: String,
-    pub auth_method: AuthMethod,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub scopes: Vec<String>,
-    pub grant_types: Vec<GrantType>,
-    /// First-party apps skip the consent screen.
-    pub first_party: bool,
-    pub backchannel_logout_uri: Option<String>,
-    pub signing_alg: SigningAlg,
     pub created_at: i64,
+    /// What the operator registered (`vestibule client create`).
+    pub registered: NewClient,
     secret_hash: Option<String>,
 }
 
 impl Client {
     pub fn is_public(&self) -> bool {
-        self.auth_method == AuthMethod::None
+        self.registered.auth_method == AuthMethod::None
     }
 
     /// Exact comparison (security.md: no prefix match, no normalisation).
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
-        self.redirect_uris.iter().any(|registered| registered == uri)
+        self.registered.redirect_uris.iter().any(|registered| registered == uri)
     }
 
     pub fn has_post_logout_uri(&self, uri: &str) -> bool {
-        self.post_logout_redirect_uris.iter().any(|registered| registered == uri)
+        self.registered.post_logout_redirect_uris.iter().any(|registered| registered == uri)
     }
 
     pub fn allows_grant(&self, grant: GrantType) -> bool {
-        self.grant_types.contains(&grant)
+        self.registered.grant_types.contains(&grant)
     }
 
     pub fn allows_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
+        self.registered.scopes.iter().any(|s| s == scope)
     }
 
     fn from_row(row: ClientRow) -> Result<Self, ClientError> {
         let list = |json: &str| serde_json::from_str::<Vec<String>>(json).map_err(|_| ClientError::Damaged);
         Ok(Self {
-            auth_method: AuthMethod::parse(&row.auth_method).ok_or(ClientError::Damaged)?,
-            redirect_uris: list(&row.redirect_uris)?,
-            post_logout_redirect_uris: list(&row.post_logout_redirect_uris)?,
-            scopes: row.scopes.split_whitespace().map(str::to_owned).collect(),
-            grant_types: row.grant_types.split_whitespace().filter_map(GrantType::parse).collect(),
-            first_party: row.first_party != 0,
-            signing_alg: row.signing_alg.parse().map_err(|_| ClientError::Damaged)?,
+            registered: NewClient {
+                name: row.name,
+                auth_method: AuthMethod::parse(&row.auth_method).ok_or(ClientError::Damaged)?,
+                redirect_uris: list(&row.redirect_uris)?,
+                post_logout_redirect_uris: list(&row.post_logout_redirect_uris)?,
+                scopes: row.scopes.split_whitespace().map(str::to_owned).collect(),
+                grant_types: row.grant_types.split_whitespace().filter_map(GrantType::parse).collect(),
+                first_party: row.first_party != 0,
+                backchannel_logout_uri: row.backchannel_logout_uri,
+                signing_alg: row.signing_alg.parse().map_err(|_| ClientError::Damaged)?,
+            },
             id: row.id,
-            name: row.name,
-            backchannel_logout_uri: row.backchannel_logout_uri,
             created_at: row.created_at,
             secret_hash: row.secret_hash,
         })
@@ -296,7 +290,7 @@ pub async fn authenticate(db: &Db, key: &TokenKey, presented: &PresentedClient) 
         .await
         .map_err(OAuthError::from_client)?
         .ok_or_else(|| OAuthError::invalid_client("unknown client or wrong credentials"))?;
-    if presented.method != client.auth_method {
+    if presented.method != client.registered.auth_method {
         return Err(OAuthError::invalid_client("unknown client or wrong credentials"));
     }
     if client.is_public() {

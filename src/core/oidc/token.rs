@@ -225,7 +225,7 @@ fn client_credentials(
 ) -> Result<Tokens, OAuthError> {
     let identity = |s: &String| crate::core::oidc::SUPPORTED_SCOPES.contains(&s.as_str());
     let scopes = match params.scope.as_deref().filter(|s| !s.is_empty()) {
-        None => client.scopes.iter().filter(|s| !identity(s)).cloned().collect(),
+        None => client.registered.scopes.iter().filter(|s| !identity(s)).cloned().collect(),
         Some(asked) => {
             let asked = parse_scopes(asked);
             if let Some(bad) = asked.iter().find(|s| identity(s) || !client.allows_scope(s)) {
@@ -293,11 +293,11 @@ fn issue(
                 if let Some(nonce) = user.nonce {
                     claims.insert("nonce".into(), nonce.into());
                 }
-                id_token = Some(issuer.keys.sign(client.signing_alg, "JWT", &claims)?);
+                id_token = Some(issuer.keys.sign(client.registered.signing_alg, "JWT", &claims)?);
             }
         }
     }
-    let access_token = issuer.keys.sign(client.signing_alg, "at+jwt", &access)?;
+    let access_token = issuer.keys.sign(client.registered.signing_alg, "at+jwt", &access)?;
     Ok(Tokens { access_token, expires_in: s.access_token_ttl_secs, refresh_token, id_token, scope })
 }
 

@@ -157,9 +157,14 @@ pub async fn run_client(state: &AppState, action: ClientAction) -> Result<(), St
             } else {
                 for c in &all {
                     let kind = if c.is_public() { "public" } else { "confidential" };
-                    let party = if c.first_party { "first-party" } else { "third-party" };
-                    println!("{}  {}  ({kind}, {party}, {})", c.id, c.name, c.signing_alg.as_str());
-                    for uri in &c.redirect_uris {
+                    let party = if c.registered.first_party { "first-party" } else { "third-party" };
+                    println!(
+                        "{}  {}  ({kind}, {party}, {})",
+                        c.id,
+                        c.registered.name,
+                        c.registered.signing_alg.as_str()
+                    );
+                    for uri in &c.registered.redirect_uris {
                         println!("    redirect    {uri}");
                     }
                 }
@@ -206,15 +211,15 @@ fn grant_type(grant: Grant) -> GrantType {
 fn describe(c: &Client) -> serde_json::Value {
     json!({
         "client_id": c.id,
-        "name": c.name,
-        "token_endpoint_auth_method": c.auth_method.as_str(),
-        "redirect_uris": c.redirect_uris,
-        "post_logout_redirect_uris": c.post_logout_redirect_uris,
-        "scope": c.scopes.join(" "),
-        "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-        "first_party": c.first_party,
-        "backchannel_logout_uri": c.backchannel_logout_uri,
-        "id_token_signed_response_alg": c.signing_alg.as_str(),
+        "name": c.registered.name,
+        "token_endpoint_auth_method": c.registered.auth_method.as_str(),
+        "redirect_uris": c.registered.redirect_uris,
+        "post_logout_redirect_uris": c.registered.post_logout_redirect_uris,
+        "scope": c.registered.scopes.join(" "),
+        "grant_types": c.registered.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "first_party": c.registered.first_party,
+        "backchannel_logout_uri": c.registered.backchannel_logout_uri,
+        "id_token_signed_response_alg": c.registered.signing_alg.as_str(),
         "created_at": c.created_at,
     })
 }

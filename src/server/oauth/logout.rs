@@ -171,7 +171,7 @@ async fn check(state: &AppState, params: &LogoutParams) -> Result<Checked, Strin
             Some(url.to_string())
         }
     };
-    Ok(Checked { client_name: client.map(|c| c.name), return_to, hint_sid })
+    Ok(Checked { client_name: client.map(|c| c.registered.name), return_to, hint_sid })
 }
 
 fn id_token_claims(keys: &KeySet, issuer: &str, token: &str) -> Option<Map<String, Value>> {
@@ -236,7 +236,7 @@ async fn send_logout_token(state: &AppState, grant: &crate::db::oauth::GrantRow)
     let Some(client) = clients::find(&state.db, &grant.client_id).await.map_err(|e| e.to_string())? else {
         return Ok(());
     };
-    let Some(uri) = client.backchannel_logout_uri.clone() else { return Ok(()) };
+    let Some(uri) = client.registered.backchannel_logout_uri.clone() else { return Ok(()) };
     let keys = state.oidc_keys.get(&state.db, &state.sealer).await.map_err(|e| e.to_string())?;
     let now = now();
     let mut claims = Map::new();
@@ -248,7 +248,7 @@ async fn send_logout_token(state: &AppState, grant: &crate::db::oauth::GrantRow)
     claims.insert("sub".into(), grant.account_id.as_str().into());
     claims.insert("sid".into(), grant.sid.as_str().into());
     claims.insert("events".into(), serde_json::json!({ "http://schemas.openid.net/event/backchannel-logout": {} }));
-    let token = keys.sign(client.signing_alg, "logout+jwt", &claims).map_err(|e| e.to_string())?;
+    let token = keys.sign(client.registered.signing_alg, "logout+jwt", &claims).map_err(|e| e.to_string())?;
     post_form(&uri, &[("logout_token", token.as_str())], state.config.oauth.allow_private_network).await
 }
 
