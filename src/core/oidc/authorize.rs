@@ -26,7 +26,6 @@ pub struct AuthorizeParams {
     pub prompt: Option<String>,
     pub max_age: Option<String>,
     pub acr_values: Option<String>,
-    pub login_hint: Option<String>,
     pub response_mode: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
@@ -52,7 +51,6 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     /// `acr_values` asked for `aal2`.
     pub require_mfa: bool,
-    pub login_hint: Option<String>,
     pub started_at: i64,
     /// The person approved this request on the consent screen.
     #[serde(default)]
@@ -72,7 +70,7 @@ pub enum AuthorizeError {
     Redirect { redirect_uri: String, state: Option<String>, error: OAuthError },
 }
 
-/// Longest `state`, `nonce` and `login_hint` accepted: they travel in the session and in redirects.
+/// Longest `state` and `nonce` accepted: they travel in the session and in redirects.
 const MAX_PARAM_CHARS: usize = 1024;
 
 /// Checks a request in the order RFC 6749 section 4.1.2.1 demands: client and redirect URI first (an
@@ -105,8 +103,8 @@ pub async fn check(db: &Db, params: &AuthorizeParams, now: i64) -> Result<Author
 
 fn check_rest(client: &Client, p: &AuthorizeParams, now: i64) -> Result<AuthorizationRequest, OAuthError> {
     let too_long = |v: &Option<String>| v.as_ref().is_some_and(|v| v.len() > MAX_PARAM_CHARS);
-    if too_long(&p.state) || too_long(&p.nonce) || too_long(&p.login_hint) {
-        return Err(OAuthError::invalid_request("state, nonce and login_hint may be at most 1024 characters"));
+    if too_long(&p.state) || too_long(&p.nonce) {
+        return Err(OAuthError::invalid_request("state and nonce may be at most 1024 characters"));
     }
     if p.request.is_some() {
         return Err(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported"));
@@ -176,7 +174,6 @@ fn check_rest(client: &Client, p: &AuthorizeParams, now: i64) -> Result<Authoriz
         prompt_consent: prompts.iter().any(|v| v == "consent"),
         max_age,
         require_mfa,
-        login_hint: p.login_hint.clone().filter(|h| !h.is_empty()),
         started_at: now,
         consented: false,
         stale_sign_in: None,
@@ -325,7 +322,6 @@ mod tests {
             prompt_consent: false,
             max_age: None,
             require_mfa: false,
-            login_hint: None,
             started_at: 1000,
             consented: false,
             stale_sign_in: None,
