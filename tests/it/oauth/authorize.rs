@@ -97,3 +97,31 @@ async fn discovery_lists_only_what_exists(backend: Backend) {
     }
 }
 both!(discovery, discovery_lists_only_what_exists);
+
+/// Single-page apps call the machine endpoints from other origins: they answer CORS preflights (without
+/// credentials); the endpoints browsers are sent to do not.
+async fn machine_endpoints_allow_cross_origin_calls(backend: Backend) {
+    let app = oauth_app(backend).await;
+    let preflight = |path: &str| {
+        http::Request::builder()
+            .method("OPTIONS")
+            .uri(path)
+            .header("origin", "https://spa.example")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    for path in
+        ["/oauth2/token", "/oauth2/revoke", "/oauth2/userinfo", "/oauth2/jwks", "/.well-known/openid-configuration"]
+    {
+        let res = app.send(preflight(path)).await;
+        assert_eq!(crate::support::header(&res, "access-control-allow-origin"), "*", "{path}");
+        assert!(res.headers().get("access-control-allow-credentials").is_none(), "{path}");
+    }
+    for path in ["/oauth2/authorize", "/oauth2/consent", "/oauth2/logout"] {
+        let res = app.send(preflight(path)).await;
+        assert!(res.headers().get("access-control-allow-origin").is_none(), "{path}");
+    }
+}
+both!(cors, machine_endpoints_allow_cross_origin_calls);
