@@ -205,4 +205,3 @@ async fn post(
     let body = res.into_body().collect().await.ok()?.to_bytes();
     Some((status, cookie, String::from_utf8_lossy(&body).into_owned()))
 }
-

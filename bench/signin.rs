@@ -15,7 +15,6 @@ use axum::body::Body;
 use http::Request;
 use tower::ServiceExt;
 
-
 const PASSWORD: &str = "plum tractor velvet harbor 42";
 
 #[tokio::main]
@@ -124,4 +123,3 @@ async fn get_ok(app: axum::Router, path: &str, cookie: Option<String>) -> bool {
         _ => false,
     }
 }
-
