@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use rand::SeedableRng;
 
+use vestibule::server::admin_cli::AdminAction;
 use vestibule::server::config::{Config, ConfigErrors};
 use vestibule::server::oauth::cli::{ClientAction, KeysAction};
 use vestibule::server::{logging, serve};
@@ -55,6 +56,11 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+    /// Administrators: grant, revoke or list the admin role (docs/configuration.md, `mfa.policy`).
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
     },
 }
 
@@ -111,6 +117,10 @@ fn main() -> ExitCode {
             Command::Keys { action } => {
                 let (state, _) = serve::prepare(config).await.map_err(|e| e.to_string())?;
                 vestibule::server::oauth::cli::run_keys(&state, action).await
+            }
+            Command::Admin { action } => {
+                let (state, _) = serve::prepare(config).await.map_err(|e| e.to_string())?;
+                vestibule::server::admin_cli::run(&state, action).await
             }
         }
     });

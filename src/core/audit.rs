@@ -85,6 +85,10 @@ pub enum Event {
     OAuthCodeReused,
     /// A rotated refresh token came back: its whole grant was revoked (`detail.client_id`, `detail.grant_id`).
     OAuthRefreshReused,
+    /// The account was given a role (`detail.role`), from the command line.
+    RoleGranted,
+    /// A role was taken from the account (`detail.role`).
+    RoleRevoked,
 }
 
 impl Event {
@@ -140,6 +144,8 @@ impl Event {
             Event::OAuthAppRevoked => "oauth_app_revoked",
             Event::OAuthCodeReused => "oauth_code_reused",
             Event::OAuthRefreshReused => "oauth_refresh_reused",
+            Event::RoleGranted => "role_granted",
+            Event::RoleRevoked => "role_revoked",
         }
     }
 }

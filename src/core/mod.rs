@@ -9,6 +9,7 @@ pub mod oidc;
 pub mod passkeys;
 pub mod passwords;
 pub mod profile;
+pub mod roles;
 pub mod throttle;
 pub mod tokens;
 pub mod user_agent;

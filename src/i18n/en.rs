@@ -196,6 +196,8 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("activity.kind.oauth_app_revoked", "You removed an app's access"),
     ("activity.kind.oauth_code_reused", "An app's sign-in code was used twice; its access was ended"),
     ("activity.kind.oauth_refresh_reused", "An old app token was used again; that app's access was ended"),
+    ("activity.kind.role_granted", "Your account was given an administration role"),
+    ("activity.kind.role_revoked", "An administration role was taken from your account"),
     ("email_change.title", "Change your email address"),
     ("email_change.back", "Back to your account"),
     ("email_change.current", "Your email address now"),

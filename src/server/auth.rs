@@ -229,12 +229,24 @@ pub async fn after_first_factor(
         return start_second_factor(state, session, account_id, methods, false).await;
     }
     sign_in(state, session, account_id, methods, meta).await?;
-    let policy_required = state.config.mfa.policy == crate::server::config::MfaPolicy::Required;
-    if policy_required {
+    if policy_requires_second_factor(state, account_id).await? {
         session.insert(MFA_SETUP_KEY, true).await.map_err(AppError::internal)?;
         return Ok("/account/security".into());
     }
     Ok(crate::server::oauth::flow::after_sign_in(session).await)
+}
+
+/// Whether `mfa.policy` wants a second factor from this account: everyone's under `required`, the admin
+/// role's holders' under `admins`. Read at each sign-in, so a role granted or taken applies from the
+/// account's next sign-in.
+pub async fn policy_requires_second_factor(state: &AppState, account_id: &str) -> Result<bool, AppError> {
+    use crate::core::roles::{holds, Role};
+    use crate::server::config::MfaPolicy;
+    Ok(match state.config.mfa.policy {
+        MfaPolicy::Optional => false,
+        MfaPolicy::Required => true,
+        MfaPolicy::Admins => holds(&state.db, account_id, Role::Admin).await?,
+    })
 }
 
 /// Holds the session half signed in until the second factor passes (then signs in, or with `for_reset`

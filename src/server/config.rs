@@ -125,7 +125,8 @@ impl Default for WebauthnConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct MfaConfig {
     /// `optional`: users choose; `required`: everyone signs in with a second factor (or a user-verified
-    /// passkey), and users without one set one up right after signing in.
+    /// passkey), and users without one set one up right after signing in; `admins`: the same, for accounts
+    /// holding the admin role (`vestibule admin grant`) only.
     pub policy: MfaPolicy,
     /// The name authenticator apps show beside the account. Default: `webauthn.rp_name`.
     pub issuer: Option<String>,
@@ -148,6 +149,7 @@ impl Default for MfaConfig {
 pub enum MfaPolicy {
     Optional,
     Required,
+    Admins,
 }
 
 impl Config {
@@ -742,6 +744,27 @@ mod tests {
             assert!(raw.dev_mode);
             assert_eq!(raw.session.idle_timeout_secs, 120);
             assert_eq!(raw.session.absolute_timeout_secs, 240);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure must return figment's (large) error type
+    fn every_mfa_policy_is_read_by_name_and_a_wrong_one_is_refused() {
+        for (name, policy) in
+            [("optional", MfaPolicy::Optional), ("required", MfaPolicy::Required), ("admins", MfaPolicy::Admins)]
+        {
+            figment::Jail::expect_with(|jail| {
+                jail.set_env("VESTIBULE_MFA__POLICY", name);
+                let raw = raw_from(None).map_err(|e| figment::Error::from(e.to_string()))?;
+                assert_eq!(raw.mfa.policy, policy);
+                Ok(())
+            });
+        }
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("VESTIBULE_MFA__POLICY", "admin");
+            let err = raw_from(None).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("admins"), "the message names the accepted values: {err}");
             Ok(())
         });
     }

@@ -1,6 +1,7 @@
 //! The HTTP edge: configuration, application state, middleware and the non-Leptos routes.
 
 pub mod account_data;
+pub mod admin_cli;
 pub mod auth;
 pub mod config;
 pub mod csrf;

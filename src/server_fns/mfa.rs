@@ -140,13 +140,12 @@ pub async fn confirm_totp_setup(code: String) -> Result<(), AppError> {
 /// factor and this is the last.
 #[server(endpoint = "mfa/totp-remove")]
 pub async fn remove_totp() -> Result<(), AppError> {
-    use crate::server::auth::{now, require_recent_sign_in, send_notice};
-    use crate::server::config::MfaPolicy;
+    use crate::server::auth::{now, policy_requires_second_factor, require_recent_sign_in, send_notice};
     let cx = Ctx::get().await?;
     let result = async {
         let account_id = require_recent_sign_in(&cx.state, &cx.session).await?;
         let last = crate::core::mfa::factors(&cx.state.db, &account_id).await?.security_keys == 0;
-        if last && cx.state.config.mfa.policy == MfaPolicy::Required {
+        if last && policy_requires_second_factor(&cx.state, &account_id).await? {
             return Err(AppError::new(ErrorKind::MfaRequiredByPolicy));
         }
         let email = email_of(&cx, &account_id).await?;

@@ -81,14 +81,13 @@ pub async fn security_key_add_finish(credential: String, name: Option<String>) -
 /// requires a second factor and this is the last.
 #[server(endpoint = "mfa/key-remove")]
 pub async fn remove_security_key(id: String) -> Result<(), AppError> {
-    use crate::server::auth::{now, require_recent_sign_in, send_notice};
-    use crate::server::config::MfaPolicy;
+    use crate::server::auth::{now, policy_requires_second_factor, require_recent_sign_in, send_notice};
     let cx = Ctx::get().await?;
     let result = async {
         let account_id = require_recent_sign_in(&cx.state, &cx.session).await?;
         let factors = crate::core::mfa::factors(&cx.state.db, &account_id).await?;
         let last = !factors.totp && factors.security_keys <= 1;
-        if last && cx.state.config.mfa.policy == MfaPolicy::Required {
+        if last && policy_requires_second_factor(&cx.state, &account_id).await? {
             return Err(AppError::new(ErrorKind::MfaRequiredByPolicy));
         }
         let notice =

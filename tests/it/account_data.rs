@@ -152,6 +152,10 @@ async fn the_export_holds_every_row_of_the_owner_and_nothing_else(backend: Backe
     add_credentials(&mut other).await;
     let (ann_id, bob_id) = (account_id(&app, ann).await, account_id(&app, bob).await);
 
+    let meta = vestibule::core::audit::RequestMeta::default();
+    vestibule::core::roles::grant(&app.state.db, ann, vestibule::core::roles::Role::Admin, &meta, 1_700_000_000)
+        .await
+        .unwrap();
     let (text, json) = export(&mut laptop).await;
     // nothing of the other account
     for theirs in [bob, bob_id.as_str(), "bob-e2"] {
@@ -198,6 +202,7 @@ async fn the_export_holds_every_row_of_the_owner_and_nothing_else(backend: Backe
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
     }
     assert_eq!((len("consents"), len("oauth_grants")), (0, 0));
+    assert_eq!(json["roles"], serde_json::json!([{"role": "admin", "granted_at": "2023-11-14T22:13:20Z"}]));
 
     // no secret of any kind
     let pool = &app.state.db.pool;
@@ -365,6 +370,7 @@ async fn traces(app: &TestApp, id: &str, email: &str) -> Vec<String> {
         ("oauth_consents", "SELECT COUNT(*) FROM oauth_consents WHERE account_id = $1"),
         ("oauth_grants", "SELECT COUNT(*) FROM oauth_grants WHERE account_id = $1"),
         ("oauth_codes", "SELECT COUNT(*) FROM oauth_codes WHERE account_id = $1"),
+        ("account_roles", "SELECT COUNT(*) FROM account_roles WHERE account_id = $1"),
         // a refresh token names only its grant: none may outlive it (`oauth_rows` puts the id in the grant's)
         (
             "oauth_refresh_tokens",
@@ -472,12 +478,14 @@ async fn the_purge_erases_due_accounts_only_and_leaves_nothing_personal(backend:
     assert_eq!(res.status(), 200, "{}", body_text(res).await);
     let mut them = signed_in(&app, ivy).await;
     let (id, ivy_id) = (account_id(&app, hal).await, account_id(&app, ivy).await);
+    let meta = vestibule::core::audit::RequestMeta::default();
+    vestibule::core::roles::grant(&app.state.db, hal, vestibule::core::roles::Role::Admin, &meta, now()).await.unwrap();
     assert!(!traces(&app, &id, new_address).await.is_empty(), "the check finds the new address while it waits");
     let events_before = count(&app, "SELECT COUNT(*) FROM audit_events WHERE account_id = $1", &id).await;
     let ivy_events = count(&app, "SELECT COUNT(*) FROM audit_events WHERE account_id = $1", &ivy_id).await;
     oauth_rows(&app, &id).await;
     let before = traces(&app, &id, hal).await;
-    for table in ["oauth_consents", "oauth_grants", "oauth_codes", "oauth_refresh_tokens"] {
+    for table in ["oauth_consents", "oauth_grants", "oauth_codes", "oauth_refresh_tokens", "account_roles"] {
         assert!(before.iter().any(|t| t.starts_with(&format!("{table}:"))), "{table} missing from {before:?}");
     }
 

@@ -190,3 +190,55 @@ fn apps_and_signing_keys_are_managed_from_the_command_line() {
     let rotated = last_line(&run(&["keys", "rotate"]));
     assert!(rotated.contains("previous keys stay published"), "{rotated}");
 }
+
+#[test]
+fn admins_are_granted_listed_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        vestibule(&dir)
+            .args(args)
+            .env("VESTIBULE_LOG_FILTER", "error")
+            .env("VESTIBULE_MFA__POLICY", "admins")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["migrate"]).status.success());
+    // an account, as a sign-up would have stored it
+    let url = format!("sqlite://{}", dir.path().join("data/vestibule.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = vestibule::db::Db::connect_lazy(&url).unwrap();
+        let new = vestibule::db::accounts::NewAccount {
+            id: "acct-ada",
+            email: "ada@example.com",
+            display_name: None,
+            password_hash: None,
+            user_handle: None,
+            now: 1,
+        };
+        assert!(vestibule::db::accounts::insert(&db.pool, &new).await.unwrap());
+    });
+
+    assert_eq!(last_line(&run(&["admin", "list"])), "no admins (vestibule admin grant <email> makes one)");
+    let granted = run(&["admin", "grant", "Ada@Example.com"]);
+    let text = String::from_utf8_lossy(&granted.stdout);
+    assert!(granted.status.success() && text.contains("ada@example.com is now an admin"), "{text}");
+    assert!(text.contains("will be led to set one up at the next sign-in"), "the policy's effect is said: {text}");
+    let again = run(&["admin", "grant", "ada@example.com"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("ada@example.com was already an admin"));
+    let listed: serde_json::Value = serde_json::from_str(&last_line(&run(&["admin", "list", "--json"]))).unwrap();
+    assert_eq!(
+        (listed[0]["email"].as_str(), listed[0]["account_id"].as_str()),
+        (Some("ada@example.com"), Some("acct-ada"))
+    );
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+
+    // an address nobody has: exit status 1 and a message naming it
+    let refused = run(&["admin", "grant", "nobody@example.com"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nobody@example.com"));
+
+    assert!(last_line(&run(&["admin", "revoke", "ada@example.com"])).contains("is no longer an admin"));
+    assert!(last_line(&run(&["admin", "revoke", "ada@example.com"])).contains("was not an admin"));
+    let listed: serde_json::Value = serde_json::from_str(&last_line(&run(&["admin", "list", "--json"]))).unwrap();
+    assert_eq!(listed, serde_json::json!([]));
+}

@@ -13,6 +13,7 @@ mod support;
 mod account_data;
 mod accounts;
 mod activity;
+mod admins;
 mod cli;
 mod csrf;
 mod email_change;

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::db::{accounts, audit, mfa, passkeys, verifications, Db};
+use crate::db::{accounts, audit, mfa, passkeys, roles, verifications, Db};
 
 pub const FORMAT: &str = "vestibule.account-export";
 /// Bumped when a field is removed or changes meaning; added fields keep it.
@@ -28,6 +28,8 @@ pub struct Export {
     pub consents: Vec<Value>,
     /// The applications with access to the account (what /account/apps lists); never a token or a hash.
     pub oauth_grants: Vec<AppData>,
+    /// Administration roles the account holds (e.g. "admin"); usually none.
+    pub roles: Vec<RoleData>,
     pub audit_events: Vec<EventData>,
 }
 
@@ -117,6 +119,12 @@ pub struct AppData {
     pub last_used_at: Option<String>,
     /// It keeps access while the owner is away (a live refresh token).
     pub offline: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoleData {
+    pub role: String,
+    pub granted_at: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -218,6 +226,11 @@ pub async fn build(
             offline: app.offline,
         })
         .collect();
+    let roles = roles::for_account(pool, account_id)
+        .await?
+        .into_iter()
+        .map(|(role, granted_at)| RoleData { role, granted_at: rfc3339(granted_at) })
+        .collect();
     let audit_events = audit::all_for_account(pool, account_id)
         .await?
         .into_iter()
@@ -242,6 +255,7 @@ pub async fn build(
         email_messages,
         consents: Vec::new(),
         oauth_grants,
+        roles,
         audit_events,
     }))
 }
