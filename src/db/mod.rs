@@ -8,6 +8,7 @@ pub mod mfa;
 pub mod oauth;
 pub mod oauth_keys;
 pub mod passkeys;
+pub mod roles;
 pub mod sessions;
 pub mod throttle;
 pub mod verifications;
