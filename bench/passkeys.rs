@@ -129,35 +129,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "| measurement ({} s each, {cores} cores, SQLite, {ACCOUNTS} accounts prepared in {:.1} s) | per second | median | p99 |",
+        "| measurement ({} s each, {cores} cores, SQLite, {ACCOUNTS} accounts prepared in {:.1} s) | per second | median | p99 | CPU per op |",
         phase.as_secs(),
         prepared.as_secs_f64()
     );
-    println!("|---|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|");
     println!(
-        "| webauthn-rs assertion verifications (P-256 ECDSA), {cores} in flight, bound | {:.0} | {:.2} ms | {:.2} ms |",
+        "| webauthn-rs assertion verifications (P-256 ECDSA), {cores} in flight, bound | {:.0} | {:.2} ms | {:.2} ms | {:.3} ms |",
         verify_rate.per_second,
         ms(verify_rate.median),
-        ms(verify_rate.p99)
+        ms(verify_rate.p99),
+        ms(verify_rate.cpu_per_op)
     );
     println!(
-        "| software authenticator assertions (client side, paid inside every sign-in below) | {:.0} | {:.2} ms | {:.2} ms |",
+        "| software authenticator assertions (client side, paid inside every sign-in below) | {:.0} | {:.2} ms | {:.2} ms | {:.3} ms |",
         sign_rate.per_second,
         ms(sign_rate.median),
-        ms(sign_rate.p99)
+        ms(sign_rate.p99),
+        ms(sign_rate.cpu_per_op)
     );
     println!(
-        "| signin-start alone (options + new session row), 2 in flight | {:.0} | {:.2} ms | {:.2} ms |",
+        "| signin-start alone (options + new session row), 2 in flight | {:.0} | {:.2} ms | {:.2} ms | {:.3} ms |",
         start_rate.per_second,
         ms(start_rate.median),
-        ms(start_rate.p99)
+        ms(start_rate.p99),
+        ms(start_rate.cpu_per_op)
     );
     for (workers, r) in rows {
         println!(
-            "| complete passkey sign-ins, {workers} in flight | {:.0} | {:.2} ms | {:.2} ms |",
+            "| complete passkey sign-ins, {workers} in flight | {:.0} | {:.2} ms | {:.2} ms | {:.3} ms |",
             r.per_second,
             ms(r.median),
-            ms(r.p99)
+            ms(r.p99),
+            ms(r.cpu_per_op)
         );
     }
     Ok(())
