@@ -596,6 +596,14 @@ fn check_smtp(smtp: &SmtpConfig, problems: &mut Vec<String>) {
 mod tests {
     use super::*;
 
+    /// `raw_from` reads the process's environment, which the `figment::Jail` tests change while the test
+    /// threads run: every test that reads or changes it takes this lock first.
+    static ENVIRONMENT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn environment() -> std::sync::MutexGuard<'static, ()> {
+        ENVIRONMENT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn valid() -> RawConfig {
         RawConfig::default()
     }
@@ -732,6 +740,7 @@ mod tests {
     #[test]
     #[allow(clippy::result_large_err)] // figment::Jail's closure must return figment's (large) error type
     fn file_and_environment_are_merged_with_the_environment_winning() {
+        let _environment = environment();
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("vestibule.toml");
         std::fs::write(&path, "bind = \"127.0.0.1:4000\"\ndev_mode = true\n[session]\nidle_timeout_secs = 120\n")
@@ -751,6 +760,7 @@ mod tests {
     #[test]
     #[allow(clippy::result_large_err)] // figment::Jail's closure must return figment's (large) error type
     fn every_mfa_policy_is_read_by_name_and_a_wrong_one_is_refused() {
+        let _environment = environment();
         for (name, policy) in
             [("optional", MfaPolicy::Optional), ("required", MfaPolicy::Required), ("admins", MfaPolicy::Admins)]
         {
@@ -771,6 +781,7 @@ mod tests {
 
     #[test]
     fn profile_attributes_are_read_from_the_file_and_checked_with_one_message_per_problem() {
+        let _environment = environment();
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("vestibule.toml");
         let toml = r#"
@@ -842,6 +853,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_reported() {
+        let _environment = environment();
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("vestibule.toml");
         std::fs::write(&path, "publik_url = \"https://x.example\"\n").unwrap_or_else(|e| panic!("{e}"));
