@@ -14,6 +14,7 @@ use crate::core::passwords::hasher::HashError;
 use crate::error::{AppError, ErrorKind, Problem};
 use crate::i18n::t;
 use crate::server::mail::notices;
+use crate::server::proxies::TrustedProxies;
 use crate::server::sessions::ACCOUNT_ID_KEY;
 use crate::server::state::AppState;
 use crate::types::{EmailFlow, Flash};
@@ -108,7 +109,7 @@ pub fn now() -> i64 {
 }
 
 /// Client IP, user agent and operation id of a request.
-pub fn request_meta(parts: &Parts, trusted_proxies: &[IpAddr]) -> RequestMeta {
+pub fn request_meta(parts: &Parts, trusted_proxies: &TrustedProxies) -> RequestMeta {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
     RequestMeta {
         ip: peer.map(|peer| client_ip(peer, &parts.headers, trusted_proxies).to_string()),
@@ -119,8 +120,11 @@ pub fn request_meta(parts: &Parts, trusted_proxies: &[IpAddr]) -> RequestMeta {
 
 /// The client's address: the TCP peer, unless the peer is a trusted proxy; then the right-most address in
 /// `X-Forwarded-For` that is not itself a trusted proxy (entries further left could be forged by the client).
-pub fn client_ip(peer: IpAddr, headers: &http::HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
-    if !trusted_proxies.contains(&peer) {
+/// IPv4-mapped IPv6 addresses (a dual-stack listener's IPv4 peers) are given as the IPv4 address, so one
+/// client has one form in throttles and the audit log.
+pub fn client_ip(peer: IpAddr, headers: &http::HeaderMap, trusted_proxies: &TrustedProxies) -> IpAddr {
+    let peer = peer.to_canonical();
+    if !trusted_proxies.contains(peer) {
         return peer;
     }
     let forwarded = headers
@@ -131,8 +135,8 @@ pub fn client_ip(peer: IpAddr, headers: &http::HeaderMap, trusted_proxies: &[IpA
         .map(str::trim)
         .collect::<Vec<_>>();
     for hop in forwarded.iter().rev() {
-        match hop.parse::<IpAddr>() {
-            Ok(ip) if trusted_proxies.contains(&ip) => continue,
+        match hop.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+            Ok(ip) if trusted_proxies.contains(ip) => continue,
             Ok(ip) => return ip,
             Err(_) => return peer, // a malformed hop: trust nothing further left
         }
@@ -521,18 +525,39 @@ mod tests {
         h
     }
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn trusting(entries: &[&str]) -> TrustedProxies {
+        let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
+        TrustedProxies::parse(&entries).unwrap_or_else(|p| panic!("{p:?}"))
+    }
+
     #[test]
     fn forwarded_addresses_count_only_from_trusted_proxies() {
-        let proxy: IpAddr = "10.0.0.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        let peer: IpAddr = "203.0.113.5".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        let client: IpAddr = "198.51.100.7".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let (proxy, peer, client) = (ip("10.0.0.1"), ip("203.0.113.5"), ip("198.51.100.7"));
+        let trusted = trusting(&["10.0.0.1"]);
         // untrusted peer: its header is ignored
-        assert_eq!(client_ip(peer, &headers(&["198.51.100.7"]), &[proxy]), peer);
+        assert_eq!(client_ip(peer, &headers(&["198.51.100.7"]), &trusted), peer);
         // trusted proxy: the right-most untrusted hop, not a forged one further left
-        assert_eq!(client_ip(proxy, &headers(&["1.2.3.4, 198.51.100.7"]), &[proxy]), client);
-        assert_eq!(client_ip(proxy, &headers(&["1.2.3.4", "198.51.100.7, 10.0.0.1"]), &[proxy]), client);
+        assert_eq!(client_ip(proxy, &headers(&["1.2.3.4, 198.51.100.7"]), &trusted), client);
+        assert_eq!(client_ip(proxy, &headers(&["1.2.3.4", "198.51.100.7, 10.0.0.1"]), &trusted), client);
         // nothing usable: the proxy itself
-        assert_eq!(client_ip(proxy, &headers(&[]), &[proxy]), proxy);
-        assert_eq!(client_ip(proxy, &headers(&["nonsense"]), &[proxy]), proxy);
+        assert_eq!(client_ip(proxy, &headers(&[]), &trusted), proxy);
+        assert_eq!(client_ip(proxy, &headers(&["nonsense"]), &trusted), proxy);
+    }
+
+    #[test]
+    fn a_range_of_proxies_is_skipped_hop_by_hop_and_mapped_addresses_read_as_ipv4() {
+        let trusted = trusting(&["10.0.0.0/8"]);
+        // a chain of two proxies inside the range: the client is the hop before them
+        let h = headers(&["6.6.6.6, 198.51.100.7, 10.1.0.2"]);
+        assert_eq!(client_ip(ip("10.9.0.1"), &h, &trusted), ip("198.51.100.7"));
+        // the proxy reaches a dual-stack listener as ::ffff:10.9.0.1, and names the client in mapped form
+        let h = headers(&["::ffff:198.51.100.7"]);
+        assert_eq!(client_ip(ip("::ffff:10.9.0.1"), &h, &trusted), ip("198.51.100.7"));
+        // an untrusted IPv4 peer in mapped form is recorded as plain IPv4, its header ignored
+        assert_eq!(client_ip(ip("::ffff:203.0.113.5"), &h, &trusted), ip("203.0.113.5"));
     }
 }

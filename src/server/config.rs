@@ -269,7 +269,7 @@ pub struct Config {
     pub dev_mode: bool,
     pub log_format: LogFormat,
     pub log_filter: String,
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: crate::server::proxies::TrustedProxies,
     pub session: SessionConfig,
     pub argon2: Argon2Config,
     pub limits: LimitsConfig,
@@ -366,13 +366,11 @@ impl RawConfig {
                     .into(),
             );
         }
-        let mut trusted_proxies = Vec::new();
-        for entry in &self.trusted_proxies {
-            match entry.trim().parse::<std::net::IpAddr>() {
-                Ok(ip) => trusted_proxies.push(ip),
-                Err(_) => problems.push(format!("trusted_proxies entry {entry:?} is not an IP address")),
-            }
-        }
+        let trusted_proxies =
+            crate::server::proxies::TrustedProxies::parse(&self.trusted_proxies).unwrap_or_else(|wrong| {
+                problems.extend(wrong);
+                Default::default()
+            });
         check_session(&self.session, &mut problems);
         check_argon2(&self.argon2, &mut problems);
         if self.limits.body_bytes < 1024 || self.limits.body_bytes > 16 * 1024 * 1024 {
@@ -714,8 +712,11 @@ mod tests {
     }
 
     #[test]
-    fn trusted_proxies_must_be_ip_addresses() {
-        let raw = RawConfig { trusted_proxies: vec!["10.0.0.1".into(), "proxy.internal".into()], ..valid() };
+    fn trusted_proxies_must_be_ip_addresses_or_ranges() {
+        let raw = RawConfig {
+            trusted_proxies: vec!["10.0.0.1".into(), "10.0.0.0/8".into(), "proxy.internal".into()],
+            ..valid()
+        };
         let p = problems(raw);
         assert_eq!(p.len(), 1);
         assert!(p[0].contains("proxy.internal"), "{p:?}");

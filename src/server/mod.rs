@@ -13,6 +13,7 @@ pub mod mail;
 pub mod oauth;
 pub mod operation;
 pub mod profile_prompt;
+pub mod proxies;
 pub mod router;
 pub mod serve;
 pub mod session_client;

@@ -1,7 +1,6 @@
 //! The whole HTTP application: Leptos pages and server functions, health routes, static files, and the
 //! middleware stack. `build` is what `serve` runs and what the integration tests drive.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
@@ -80,10 +79,7 @@ pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState
             shell,
         ))
         .with_state(state)
-        .layer(middleware::from_fn_with_state(
-            Arc::<[std::net::IpAddr]>::from(config.trusted_proxies.clone()),
-            session_client::middleware,
-        ))
+        .layer(middleware::from_fn_with_state(config.trusted_proxies.clone(), session_client::middleware))
         .layer(middleware::from_fn(crate::server::oauth::form_targets))
         .layer(sessions::layer(store, &config))
         .layer(middleware::from_fn_with_state(

@@ -2,9 +2,6 @@
 //! was last used from, and when. A middleware keeps it in the session's own data, writing at most once a
 //! minute per session (or when the IP or browser changes), so most requests add no write.
 
-use std::net::IpAddr;
-use std::sync::Arc;
-
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -13,6 +10,7 @@ use tower_sessions::Session;
 
 use crate::core::audit::RequestMeta;
 use crate::server::auth::{now, request_meta};
+use crate::server::proxies::TrustedProxies;
 use crate::server::sessions::ACCOUNT_ID_KEY;
 
 /// Session data key of `SessionClient`.
@@ -30,7 +28,7 @@ pub struct SessionClient {
 
 /// Records the client of signed-in sessions once the request is handled (so the sign-in itself is
 /// recorded); static assets are skipped (they never need the session).
-pub async fn middleware(State(trusted_proxies): State<Arc<[IpAddr]>>, request: Request, next: Next) -> Response {
+pub async fn middleware(State(trusted_proxies): State<TrustedProxies>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let asset = path.starts_with("/pkg/") || path == "/favicon.ico";
     let session = request.extensions().get::<Session>().cloned().filter(|_| !asset);

@@ -458,15 +458,27 @@ async fn sign_in_to_an_unverified_account_continues_into_verification(backend: B
 }
 both!(unverified_sign_in, sign_in_to_an_unverified_account_continues_into_verification);
 
-/// Behind a trusted proxy the client IP comes from X-Forwarded-For; from anyone else the header is ignored.
+/// Behind a trusted proxy (one address, or any in a CIDR range) the client IP comes from X-Forwarded-For;
+/// from anyone else the header is ignored. IPv4 peers of a dual-stack listener count as IPv4.
 async fn client_ip_is_taken_from_trusted_proxies_only(backend: Backend) {
-    let app = app_with(backend, |c| c.trusted_proxies = vec!["192.0.2.10".into()], axum::Router::new()).await;
-    for (peer, expected) in [("192.0.2.10", "198.51.100.77"), ("192.0.2.11", "192.0.2.11")] {
+    let proxies = vec!["192.0.2.10".into(), "10.0.0.0/8".into()];
+    let app = app_with(backend, |c| c.trusted_proxies = proxies, axum::Router::new()).await;
+    let cases = [
+        ("192.0.2.10", "198.51.100.77"),
+        ("192.0.2.11", "192.0.2.11"),
+        ("10.20.30.40", "198.51.100.77"),
+        ("[::ffff:10.20.30.40]", "198.51.100.77"),
+        ("[::ffff:192.0.2.11]", "192.0.2.11"),
+        ("11.0.0.1", "11.0.0.1"),
+    ];
+    for (i, (peer, expected)) in cases.into_iter().enumerate() {
+        // a new address each time: the per-account throttle must not answer instead
+        let form = format!("email=ip{i}%40example.com&password=wrong+password+long+enough");
         let mut req = http::Request::post("/api/auth/login")
             .header("origin", "http://localhost:3000")
             .header("x-forwarded-for", "6.6.6.6, 198.51.100.77")
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(axum::body::Body::from("email=ip%40example.com&password=wrong+password+long+enough"))
+            .body(axum::body::Body::from(form))
             .unwrap();
         let addr: std::net::SocketAddr = format!("{peer}:1").parse().unwrap();
         req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
