@@ -50,6 +50,8 @@ pub enum ErrorKind {
     AlreadySetUp,
     /// An authenticator-app or recovery code was wrong or already used.
     InvalidSecondFactorCode,
+    /// No authenticator-app set-up waits for a first code (finished, never started, or too old).
+    TotpSetupNotWaiting,
     /// A security-key request expired or was already used.
     SecurityKeyExpired,
     /// The security key's answer did not verify.
@@ -98,6 +100,7 @@ impl ErrorKind {
             ErrorKind::MfaRequiredByPolicy => "error.mfa_required_by_policy",
             ErrorKind::AlreadySetUp => "error.already_set_up",
             ErrorKind::InvalidSecondFactorCode => "error.invalid_second_factor_code",
+            ErrorKind::TotpSetupNotWaiting => "error.totp_setup_not_waiting",
             ErrorKind::SecurityKeyExpired => "error.security_key_expired",
             ErrorKind::SecurityKeyRejected => "error.security_key_rejected",
             ErrorKind::SecurityKeyDuplicate => "error.security_key_duplicate",
@@ -129,7 +132,7 @@ impl ErrorKind {
             ErrorKind::PasskeyDuplicate | ErrorKind::LastSignInMethod => 409,
             ErrorKind::MfaSetupRequired => 403,
             ErrorKind::MfaRequiredByPolicy | ErrorKind::AlreadySetUp | ErrorKind::SecurityKeyDuplicate => 409,
-            ErrorKind::SecurityKeyExpired | ErrorKind::InvalidSecondFactorCode => 400,
+            ErrorKind::SecurityKeyExpired | ErrorKind::InvalidSecondFactorCode | ErrorKind::TotpSetupNotWaiting => 400,
             ErrorKind::SecurityKeyRejected => 401,
             ErrorKind::CodeNeeded | ErrorKind::RecoveryExpired => 400,
             ErrorKind::MailCooldown => 429,

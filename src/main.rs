@@ -39,8 +39,9 @@ enum Command {
         #[arg(long, default_value = "")]
         note: String,
     },
-    /// Erase every account whose deletion is due (its grace period is over), print how many, and exit.
-    /// `serve` also does this every `accounts.purge_interval_secs`.
+    /// Erase every account whose deletion is due (its grace period is over) and delete authenticator-app
+    /// set-ups that waited over an hour for their first code; print how many, and exit. `serve` also does
+    /// this every `accounts.purge_interval_secs`.
     Purge,
     /// Second factors: `reseal` moves every TOTP seed (and token signing key) to the current `mfa.seal_key`.
     Mfa {
@@ -149,6 +150,9 @@ async fn purge(config: Config) -> Result<(), String> {
     // the server's state: the same database and token key (the erased accounts' pseudonyms depend on it)
     let (state, _) = serve::prepare(config).await.map_err(|e| e.to_string())?;
     let now = vestibule::server::auth::now();
+    let dropped =
+        vestibule::core::mfa::totp::drop_abandoned_enrolments(&state.db, now).await.map_err(|e| e.to_string())?;
+    println!("{dropped} abandoned authenticator-app set-up(s) deleted");
     let erased = vestibule::core::accounts::erase::erase_due(&state.db, &state.token_key, now)
         .await
         .map_err(|e| e.to_string())?;

@@ -54,6 +54,16 @@ pub async fn put_pending_totp<'e>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Removes the enrolments that never got their first code and were started before `created_before`;
+/// returns how many.
+pub async fn delete_pending_totp_before<'e>(db: impl AnyExecutor<'e>, created_before: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM totp_factors WHERE confirmed_at IS NULL AND created_at < $1")
+        .bind(created_before)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Records that a code of `step` was accepted (and confirms a pending enrolment). `false` when a code of
 /// this step or a later one was already accepted: the replay check, safe against two requests racing.
 pub async fn accept_totp_step<'e>(

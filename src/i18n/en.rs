@@ -393,6 +393,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("error.mfa_required_by_policy", "Two-step verification is required for your account, so its last method cannot be removed."),
     ("error.already_set_up", "This is already set up."),
     ("error.invalid_second_factor_code", "That code is wrong or was already used. Enter the code your app shows now, or another recovery code."),
+    ("error.totp_setup_not_waiting", "No authenticator app is being set up now: the setup was finished, or it waited more than an hour for its first code. Start again and scan the new QR code."),
     ("error.security_key_expired", "That security key request expired or was already used. Please try again."),
     ("error.security_key_rejected", "That security key was not accepted. Try again, or use another way."),
     ("error.security_key_duplicate", "This security key is already registered."),

@@ -163,8 +163,8 @@ pub async fn cancel_deletion_on_sign_in(
     }
 }
 
-/// Erases the accounts whose deletion is due, now and every `every` (started by `serve`); failures are
-/// logged and the next round tries again.
+/// Erases the accounts whose deletion is due and deletes abandoned authenticator-app set-ups, now and
+/// every `every` (started by `serve`); failures are logged and the next round tries again.
 pub async fn run_purges(state: AppState, every: Duration) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -174,6 +174,11 @@ pub async fn run_purges(state: AppState, every: Duration) {
             Ok(0) => {}
             Ok(erased) => tracing::info!(erased, "accounts erased (deletion due)"),
             Err(e) => tracing::warn!(error = %e, "purge of accounts due for erasure failed"),
+        }
+        match crate::core::mfa::totp::drop_abandoned_enrolments(&state.db, now()).await {
+            Ok(0) => {}
+            Ok(dropped) => tracing::info!(dropped, "abandoned authenticator-app set-ups deleted"),
+            Err(e) => tracing::warn!(error = %e, "purge of abandoned authenticator-app set-ups failed"),
         }
     }
 }

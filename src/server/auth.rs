@@ -480,7 +480,8 @@ impl From<crate::core::mfa::MfaError> for AppError {
         match err {
             MfaError::InvalidCode => AppError::new(ErrorKind::InvalidSecondFactorCode),
             MfaError::Throttled(wait) => AppError::throttled(wait),
-            MfaError::NotEnrolling | MfaError::NotEnrolled => AppError::new(ErrorKind::NotFound),
+            MfaError::NotEnrolling => AppError::new(ErrorKind::TotpSetupNotWaiting),
+            MfaError::NotEnrolled => AppError::new(ErrorKind::NotFound),
             MfaError::AlreadyEnrolled => AppError::new(ErrorKind::AlreadySetUp),
             MfaError::Seal(e) => AppError::internal(e),
             MfaError::Totp(e) | MfaError::Webauthn(e) | MfaError::Stored(e) => AppError::internal(e),

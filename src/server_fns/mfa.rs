@@ -230,7 +230,7 @@ pub(crate) async fn mfa_view(cx: &Ctx, account_id: &str, email: &str) -> Result<
     let totp = if factors.totp {
         TotpView::On
     } else {
-        match crate::core::mfa::totp::pending_enrolment(&deps, account_id, email).await? {
+        match crate::core::mfa::totp::pending_enrolment(&deps, account_id, email, crate::server::auth::now()).await? {
             Some(e) => TotpView::Pending {
                 secret: e.secret,
                 qr_svg_data_uri: format!(

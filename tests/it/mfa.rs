@@ -253,6 +253,69 @@ async fn an_app_is_set_up_with_its_first_code_and_brings_ten_recovery_codes_show
 }
 both!(totp_enrolment, an_app_is_set_up_with_its_first_code_and_brings_ten_recovery_codes_shown_once);
 
+/// Moves an account's set-up back in time by `secs`.
+async fn age_enrolment(app: &TestApp, email: &str, secs: i64) {
+    sqlx::query("UPDATE totp_factors SET created_at = created_at - $1 WHERE account_id = (SELECT id FROM accounts WHERE email = $2)")
+        .bind(secs)
+        .bind(email)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+}
+
+async fn pending_setups(app: &TestApp) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM totp_factors WHERE confirmed_at IS NULL")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    n
+}
+
+async fn a_setup_waits_an_hour_for_its_first_code_then_is_refused_and_purged(backend: Backend) {
+    let app = app(backend).await;
+    let (late, recent) = ("late@example.com", "recent@example.com");
+    verified_account(&app, late).await;
+    verified_account(&app, recent).await;
+    let (mut b, _) = password_sign_in(&app, late).await;
+    let (mut r, _) = password_sign_in(&app, recent).await;
+    assert_eq!(redirected_to(b.post("/api/mfa/totp-start", &[]).await).await, "/account/security#totp");
+    assert_eq!(redirected_to(r.post("/api/mfa/totp-start", &[]).await).await, "/account/security#totp");
+    let old_secret = pending_secret(&security(&mut b).await);
+
+    // a minute short of the hour it still waits; at the hour the page offers a new start and the old key
+    // is refused
+    age_enrolment(&app, late, totp::ENROLMENT_TTL_SECS - 60).await;
+    assert_eq!(pending_secret(&security(&mut b).await), old_secret);
+    age_enrolment(&app, late, 60).await;
+    assert_eq!(security(&mut b).await.mfa.totp, TotpView::Off);
+    let code = AuthenticatorApp::new(old_secret.clone()).next_code();
+    let res = b.post("/api/mfa/totp-confirm", &[("code", &code)]).await;
+    assert_eq!(refusal(res).await, (400, ErrorKind::TotpSetupNotWaiting));
+    assert!(audit(&app, "totp_added").await.is_empty());
+
+    // the purge deletes the old set-up only: the other account's recent one and confirmed apps stay
+    let mut done = AuthenticatorApp::new(pending_secret(&security(&mut r).await));
+    let res = r.post("/api/mfa/totp-confirm", &[("code", &done.next_code())]).await;
+    assert_eq!(redirected_to(res).await, "/account/security#recovery");
+    let third = "third@example.com";
+    verified_account(&app, third).await;
+    let (mut t, _) = password_sign_in(&app, third).await;
+    assert_eq!(redirected_to(t.post("/api/mfa/totp-start", &[]).await).await, "/account/security#totp");
+    assert_eq!(pending_setups(&app).await, 2);
+    assert_eq!(totp::drop_abandoned_enrolments(&app.state.db, now()).await.unwrap(), 1);
+    assert_eq!(pending_setups(&app).await, 1, "the third account's set-up waits on");
+    assert_eq!(security(&mut r).await.mfa.totp, TotpView::On);
+    assert_eq!(totp::drop_abandoned_enrolments(&app.state.db, now()).await.unwrap(), 0);
+
+    // starting again gives a new key, which works
+    assert_eq!(redirected_to(b.post("/api/mfa/totp-start", &[]).await).await, "/account/security#totp");
+    let new_secret = pending_secret(&security(&mut b).await);
+    assert_ne!(new_secret, old_secret);
+    let res = b.post("/api/mfa/totp-confirm", &[("code", &AuthenticatorApp::new(new_secret).next_code())]).await;
+    assert_eq!(redirected_to(res).await, "/account/security#recovery");
+}
+both!(totp_setup_expires, a_setup_waits_an_hour_for_its_first_code_then_is_refused_and_purged);
+
 // ---- 2. signing in with the app ----
 
 async fn a_password_leads_to_the_second_factor_step_and_a_code_works_once(backend: Backend) {
@@ -320,7 +383,7 @@ async fn codes_are_accepted_one_step_either_side_once_and_only_in_increasing_ord
     // enrolled ten steps earlier, so every step around `s` is later than the last accepted one
     let t0 = t - 10 * STEP;
     totp::start_enrolment(&deps, &id, t0, &mut rand::rng()).await.unwrap();
-    let secret = totp::pending_enrolment(&deps, &id, email).await.unwrap().expect("pending").secret;
+    let secret = totp::pending_enrolment(&deps, &id, email, now()).await.unwrap().expect("pending").secret;
     let code = |step: i64| code_at(&secret, step);
     let confirmed = totp::confirm_enrolment(&deps, &id, email, &code(s - 10), &meta, t0, &mut rand::rng()).await;
     assert_eq!(confirmed.unwrap().1.map(|c| c.len()), Some(10));

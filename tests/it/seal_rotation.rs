@@ -17,14 +17,14 @@ async fn reseal_moves_every_seed_to_the_current_key(backend: Backend) {
     let account = db::accounts::find_by_email(&app.state.db.pool, email).await.unwrap().unwrap();
     let deps = app.state.deps();
     totp::start_enrolment(&deps, &account.id, 1_000, &mut rand::rng()).await.unwrap();
-    let secret = totp::pending_enrolment(&deps, &account.id, email).await.unwrap().unwrap().secret;
+    let secret = totp::pending_enrolment(&deps, &account.id, email, 1_000).await.unwrap().unwrap().secret;
 
     // the key the server generated at start, now "previous"; a new current key
     let text = std::fs::read_to_string(app.dir.path().join("data/mfa-seal.key")).unwrap();
     let old = vestibule::server::keys::decode_key(&SecretString::from(text)).unwrap();
     let rotated = SeedSealer::new([9; 32], &[old]);
     let deps = vestibule::core::accounts::Deps { sealer: &rotated, ..app.state.deps() };
-    assert_eq!(totp::pending_enrolment(&deps, &account.id, email).await.unwrap().unwrap().secret, secret);
+    assert_eq!(totp::pending_enrolment(&deps, &account.id, email, 1_000).await.unwrap().unwrap().secret, secret);
 
     assert_eq!(totp::reseal_all(&deps, &mut rand::rng()).await.unwrap(), 1);
     assert_eq!(totp::reseal_all(&deps, &mut rand::rng()).await.unwrap(), 0, "nothing left under the old key");
@@ -34,8 +34,8 @@ async fn reseal_moves_every_seed_to_the_current_key(backend: Backend) {
     // the old key can go: the seed opens under the new key alone, and no longer under the old one
     let only_new = SeedSealer::new([9; 32], &[]);
     let deps = vestibule::core::accounts::Deps { sealer: &only_new, ..app.state.deps() };
-    assert_eq!(totp::pending_enrolment(&deps, &account.id, email).await.unwrap().unwrap().secret, secret);
-    assert!(totp::pending_enrolment(&app.state.deps(), &account.id, email).await.is_err());
+    assert_eq!(totp::pending_enrolment(&deps, &account.id, email, 1_000).await.unwrap().unwrap().secret, secret);
+    assert!(totp::pending_enrolment(&app.state.deps(), &account.id, email, 1_000).await.is_err());
 }
 both!(reseal_moves_every_seed_to_the_current_key, reseal_moves_every_seed_to_the_current_key);
 

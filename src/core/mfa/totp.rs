@@ -17,6 +17,14 @@ use crate::db::mfa as repo;
 pub const STEP_SECS: i64 = 30;
 const DIGITS: usize = 6;
 const SEED_BYTES: usize = 20;
+/// How long a set-up waits for its first code. After that its seed (shown on screen, perhaps left open)
+/// no longer counts, and the purge deletes it: a secret nobody finished setting up is not kept.
+pub const ENROLMENT_TTL_SECS: i64 = 3600;
+
+/// A set-up still waiting for its first code, and not yet too old for it.
+fn waiting(row: &repo::TotpRow, now: i64) -> bool {
+    row.confirmed_at.is_none() && row.created_at > now - ENROLMENT_TTL_SECS
+}
 
 /// What the enrolment screen shows. Holds the seed: never logged, never kept after the page is rendered.
 pub struct Enrolment {
@@ -74,12 +82,17 @@ pub async fn start_enrolment(
     Ok(())
 }
 
-/// The enrolment waiting for its first code, if any.
-pub async fn pending_enrolment(deps: &Deps<'_>, account_id: &str, email: &str) -> Result<Option<Enrolment>, MfaError> {
+/// The enrolment waiting for its first code, if any (one older than `ENROLMENT_TTL_SECS` is not).
+pub async fn pending_enrolment(
+    deps: &Deps<'_>,
+    account_id: &str,
+    email: &str,
+    now: i64,
+) -> Result<Option<Enrolment>, MfaError> {
     let Some(row) = repo::totp_for_account(&deps.db.pool, account_id).await? else {
         return Ok(None);
     };
-    if row.confirmed_at.is_some() {
+    if !waiting(&row, now) {
         return Ok(None);
     }
     let seed = deps.sealer.open(account_id, &row.sealed_secret, &row.key_id)?;
@@ -109,11 +122,20 @@ pub async fn confirm_enrolment(
     if row.confirmed_at.is_some() {
         return Err(MfaError::AlreadyEnrolled);
     }
+    if !waiting(&row, now) {
+        return Err(MfaError::NotEnrolling);
+    }
     check_code(deps, &row, email, code, meta, now).await?;
     audit::record(deps.db, Event::TotpAdded, Some(account_id), meta, serde_json::Value::Null, now).await?;
     let first = repo::unused_recovery_codes(&deps.db.pool, account_id).await? == 0;
     let codes = if first { Some(recovery::new_set(deps, account_id, meta, now, rng).await?) } else { None };
     Ok((Notice::FactorAdded { to: email.to_string(), factor: "totp" }, codes))
+}
+
+/// Deletes the set-ups that waited longer than `ENROLMENT_TTL_SECS` for their first code (run by the
+/// purge); returns how many.
+pub async fn drop_abandoned_enrolments(db: &crate::db::Db, now: i64) -> Result<u64, sqlx::Error> {
+    repo::delete_pending_totp_before(&db.pool, now - ENROLMENT_TTL_SECS + 1).await
 }
 
 /// Checks a code at the second-factor step or a step-up.
