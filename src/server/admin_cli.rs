@@ -4,6 +4,7 @@
 use clap::Subcommand;
 use serde_json::json;
 
+use crate::core::accounts::Notice;
 use crate::core::audit::RequestMeta;
 use crate::core::roles::{self, Role, RoleChange};
 use crate::server::auth::{now, policy_requires_second_factor};
@@ -40,6 +41,9 @@ pub async fn run(state: &AppState, action: AdminAction) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             report(&change, "is now an admin", "was already an admin");
+            if change.changed {
+                tell_owner(state, Notice::RoleGranted { to: change.email.clone(), role: Role::Admin }).await;
+            }
             if policy_requires_second_factor(state, &change.account_id).await.map_err(|e| e.to_string())? {
                 let factors =
                     crate::core::mfa::factors(&state.db, &change.account_id).await.map_err(|e| e.to_string())?;
@@ -57,6 +61,9 @@ pub async fn run(state: &AppState, action: AdminAction) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             report(&change, "is no longer an admin", "was not an admin");
+            if change.changed {
+                tell_owner(state, Notice::RoleRevoked { to: change.email.clone(), role: Role::Admin }).await;
+            }
         }
         AdminAction::List { json } => {
             let holders =
@@ -81,6 +88,14 @@ pub async fn run(state: &AppState, action: AdminAction) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Mails the account's owner about the change. The change stands either way: a failure is said on stderr
+/// (and logged with its cause), not turned into a failed command.
+async fn tell_owner(state: &AppState, notice: Notice) {
+    if crate::server::auth::send_notice(state, notice).await.is_err() {
+        eprintln!("the account's owner was not told by mail (mail not sent; see the log)");
+    }
 }
 
 fn report(change: &RoleChange, done: &str, unchanged: &str) {

@@ -218,13 +218,25 @@ fn admins_are_granted_listed_and_revoked_from_the_command_line() {
         assert!(vestibule::db::accounts::insert(&db.pool, &new).await.unwrap());
     });
 
+    // what the account's owner was told (no SMTP configured: the outbox)
+    let outbox = vestibule::server::mail::Outbox::new(dir.path().join("data/outbox"));
+    let told = || -> Vec<String> {
+        let entries = tokio::runtime::Runtime::new().unwrap().block_on(outbox.list()).unwrap_or_default();
+        let mut subjects: Vec<String> =
+            entries.into_iter().filter(|e| e.to == "ada@example.com").map(|e| e.subject).collect();
+        subjects.sort();
+        subjects
+    };
+
     assert_eq!(last_line(&run(&["admin", "list"])), "no admins (vestibule admin grant <email> makes one)");
     let granted = run(&["admin", "grant", "Ada@Example.com"]);
     let text = String::from_utf8_lossy(&granted.stdout);
     assert!(granted.status.success() && text.contains("ada@example.com is now an admin"), "{text}");
     assert!(text.contains("will be led to set one up at the next sign-in"), "the policy's effect is said: {text}");
+    assert_eq!(told(), ["Your account is now an administrator"]);
     let again = run(&["admin", "grant", "ada@example.com"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("ada@example.com was already an admin"));
+    assert_eq!(told().len(), 1, "nothing changed, nothing told");
     let listed: serde_json::Value = serde_json::from_str(&last_line(&run(&["admin", "list", "--json"]))).unwrap();
     assert_eq!(
         (listed[0]["email"].as_str(), listed[0]["account_id"].as_str()),
@@ -239,6 +251,7 @@ fn admins_are_granted_listed_and_revoked_from_the_command_line() {
 
     assert!(last_line(&run(&["admin", "revoke", "ada@example.com"])).contains("is no longer an admin"));
     assert!(last_line(&run(&["admin", "revoke", "ada@example.com"])).contains("was not an admin"));
+    assert_eq!(told(), ["Your account is no longer an administrator", "Your account is now an administrator"]);
     let listed: serde_json::Value = serde_json::from_str(&last_line(&run(&["admin", "list", "--json"]))).unwrap();
     assert_eq!(listed, serde_json::json!([]));
 }

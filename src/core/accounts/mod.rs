@@ -128,6 +128,10 @@ pub enum Notice {
     DeletionScheduled { to: String, due_at: i64 },
     /// A sign-in cancelled the deletion the owner had asked for.
     DeletionCancelled { to: String },
+    /// The account was given `role` (from the command line, later the back-office).
+    RoleGranted { to: String, role: crate::core::roles::Role },
+    /// `role` was taken from the account.
+    RoleRevoked { to: String, role: crate::core::roles::Role },
 }
 
 impl std::fmt::Debug for Notice {
@@ -152,6 +156,8 @@ impl std::fmt::Debug for Notice {
             Notice::EmailChanged { .. } => f.write_str("Notice::EmailChanged(..)"),
             Notice::DeletionScheduled { .. } => f.write_str("Notice::DeletionScheduled(..)"),
             Notice::DeletionCancelled { .. } => f.write_str("Notice::DeletionCancelled(..)"),
+            Notice::RoleGranted { role, .. } => write!(f, "Notice::RoleGranted({})", role.as_str()),
+            Notice::RoleRevoked { role, .. } => write!(f, "Notice::RoleRevoked({})", role.as_str()),
         }
     }
 }

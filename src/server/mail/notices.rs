@@ -5,6 +5,7 @@ use lettre::message::Mailbox;
 use super::templates::{self, CodeTexts};
 use super::{MailError, OutgoingMail};
 use crate::core::accounts::Notice;
+use crate::core::roles::Role;
 use crate::i18n::t;
 use crate::types::EmailFlow;
 
@@ -119,6 +120,26 @@ pub fn render(notice: &Notice, public_url: &str, now: i64) -> Result<OutgoingMai
         Notice::DeletionCancelled { to } => {
             security(to, t("mail.deletion_cancelled.subject"), t("mail.deletion_cancelled.body"))
         }
+        // the person did not do this themselves: the advice is to ask the portal's operators, and the
+        // link goes to the account's activity, where the change is listed
+        Notice::RoleGranted { to, role: Role::Admin } => templates::security_notice_with_advice(
+            mailbox(to)?,
+            t("mail.admin_granted.subject"),
+            t("mail.admin_granted.body"),
+            t("mail.role.advice"),
+            "/account/activity",
+            now,
+            public_url,
+        ),
+        Notice::RoleRevoked { to, role: Role::Admin } => templates::security_notice_with_advice(
+            mailbox(to)?,
+            t("mail.admin_revoked.subject"),
+            t("mail.admin_revoked.body"),
+            t("mail.role.advice"),
+            "/account/activity",
+            now,
+            public_url,
+        ),
         Notice::EmailChangeCode { to, code, link } => {
             let texts = CodeTexts {
                 subject: t("mail.change_email.subject"),
