@@ -272,6 +272,9 @@ test("bad inputs: a wrong code, asking again too soon, a too-short new password"
   // a minute must pass before the next message to the same address
   await page.getByRole("button", { name: "Send a new code" }).click();
   await expect(page.getByRole("alert").filter({ hasText: /ask for another one in \d+ seconds/ })).toBeVisible();
+  // only the newer answer's error: the refused code's message is gone (hydrated too, without a page load)
+  await expect(page.getByRole("alert")).toHaveCount(1);
+  await expect(page.getByText(INVALID_CODE)).toHaveCount(0);
   await ready(page, info);
 
   // the right code still works

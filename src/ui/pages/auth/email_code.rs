@@ -41,6 +41,22 @@ fn texts(flow: EmailFlow) -> Texts {
     }
 }
 
+/// The two forms of the code step.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CodeForm {
+    Enter,
+    Resend,
+}
+
+/// `error`, hidden once `other` was the form used last.
+fn unless_other_newer(
+    error: Signal<Option<crate::error::AppError>>,
+    last_used: RwSignal<Option<CodeForm>>,
+    other: CodeForm,
+) -> Signal<Option<crate::error::AppError>> {
+    Signal::derive(move || error.get().filter(|_| last_used.get() != Some(other)))
+}
+
 /// `/login/email` (sign in with an emailed code) and `/recover` (forgot password): the address, then the
 /// code; or, from the mail's link (`?token=`), one button (plus the code when this is not the browser that
 /// asked). Opening the link changes nothing by itself, so mail scanners cannot use it up.
@@ -52,6 +68,20 @@ pub fn EmailCodePage(flow: EmailFlow) -> impl IntoView {
     let enter = ServerAction::<EnterEmailCode>::new();
     let by_link = ServerAction::<OpenEmailLink>::new();
     let restart = ServerAction::<RestartEmailCode>::new();
+    // Hydrated, the code form and "send a new code" answer on the same page: only the newer answer's error
+    // shows, so a code refused before a new message was asked for does not stay beside the news of it.
+    // (Without JavaScript each answer is a new page, which shows one error anyway.)
+    let last_used = RwSignal::new(None::<CodeForm>);
+    Effect::new(move |_| {
+        if enter.pending().get() {
+            last_used.set(Some(CodeForm::Enter));
+        }
+    });
+    Effect::new(move |_| {
+        if resend.pending().get() {
+            last_used.set(Some(CodeForm::Resend));
+        }
+    });
     let query = use_query_map();
     let token = move || query.read().get("token");
     // hydrated, the forms answer without a page load: read the state again after each
@@ -99,8 +129,10 @@ pub fn EmailCodePage(flow: EmailFlow) -> impl IntoView {
                 match state.pending_email {
                     Some(email) => {
                         let sent = flash.as_ref().is_some_and(|f| f.form == "email-code" && f.notice.is_some());
-                        let code_error = form_error(enter, flash.clone(), "email-code-verify");
-                        let resend_error = form_error(resend, flash, "email-code-send");
+                        let code_error = unless_other_newer(
+                            form_error(enter, flash.clone(), "email-code-verify"), last_used, CodeForm::Resend);
+                        let resend_error =
+                            unless_other_newer(form_error(resend, flash, "email-code-send"), last_used, CodeForm::Enter);
                         let code_lead = t("email_code.code_lead").replace("{email}", &email);
                         view! {
                             <Card>
