@@ -103,17 +103,6 @@ fn deletion_error(e: crate::core::accounts::deletion::DeletionError) -> AppError
     }
 }
 
-/// Whether a sign-in of this session just cancelled the account's deletion: `true` for the first page
-/// that asks (every ask of that request), for the account page's notice (`DeletionCancelledNotice`).
-#[server(endpoint = "account/deletion-cancelled")]
-pub async fn take_deletion_cancelled() -> Result<bool, AppError> {
-    let cx = Ctx::get().await?;
-    let Some(account_id) = crate::server::auth::signed_in_account(&cx.session).await else {
-        return Ok(false);
-    };
-    crate::server::account_data::take_deletion_cancelled(&cx.session, &account_id).await
-}
-
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::grace_words;

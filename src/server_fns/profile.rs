@@ -119,6 +119,7 @@ pub async fn load_profile_page() -> Result<Option<AccountPageLoad>, AppError> {
     if !values.time_zone.is_empty() && !time_zones.contains(&values.time_zone) {
         time_zones.insert(0, values.time_zone.clone());
     }
+    let deletion_cancelled = crate::server::account_data::take_deletion_cancelled(&cx.session, &account_id).await?;
     Ok(Some(AccountPageLoad::Profile(Box::new(ProfilePageState {
         email: account.email,
         email_verified: account.email_verified_at.is_some(),
@@ -127,6 +128,7 @@ pub async fn load_profile_page() -> Result<Option<AccountPageLoad>, AppError> {
         languages: crate::core::profile::language_options(),
         time_zones,
         flash: crate::server::auth::take_flash(&cx.session).await,
+        deletion_cancelled,
     }))))
 }
 

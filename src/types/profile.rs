@@ -98,6 +98,9 @@ pub struct ProfilePageState {
     /// The IANA time zone names to choose from.
     pub time_zones: Vec<String>,
     pub flash: Option<Flash>,
+    /// A sign-in of this session just cancelled the account's deletion: said once, on the first page load
+    /// after it (`server::account_data::take_deletion_cancelled`).
+    pub deletion_cancelled: bool,
 }
 
 /// What the /account loader answers: the page, or (once after a sign-in that left required attributes

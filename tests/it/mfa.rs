@@ -520,8 +520,6 @@ const PUBLIC_LOADERS: &[&str] = &[
     "/api/auth/verify-state",
     "/api/mfa/second-factor-state",
     "/api/auth/email-code-state",
-    // `false` unless a sign-in of this (signed-in) session just cancelled the account's deletion
-    "/api/account/deletion-cancelled",
     // `signed_out` for a session that is not (fully) signed in
     "/api/oauth/logout-state",
 ];

@@ -4,7 +4,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::or_redirect;
 use crate::i18n::t;
-use crate::server_fns::data::{load_data_page, take_deletion_cancelled, RequestDeletion};
+use crate::server_fns::data::{load_data_page, RequestDeletion};
 use crate::types::DataPageState;
 use crate::ui::components::{Alert, AlertKind, Button, ButtonKind, Card, TextField};
 use crate::ui::pages::auth::form_state::{field_error, form_error, FormError};
@@ -121,22 +121,4 @@ fn Scheduled() -> impl IntoView {
             <p><a href="/login" class="vs-link">{t("data.scheduled.sign_in")}</a></p>
         </Card>
     }
-}
-
-/// For /account: says once, right after the sign-in that did it, that signing in cancelled the deletion
-/// the owner had asked for. Goes inside the page's own `<Suspense>`: a bare `Suspend` (no boundary of its
-/// own), so server rendering waits for it (a nested boundary would be rendered as its fallback, and
-/// without JavaScript the notice would be taken and never shown).
-#[component]
-pub fn DeletionCancelledNotice() -> impl IntoView {
-    let cancelled = Resource::new(|| (), |_| take_deletion_cancelled());
-    Suspend::new(async move {
-        cancelled.await.unwrap_or(false).then(|| {
-            view! {
-                <Alert kind=AlertKind::Info>
-                    <span data-deletion-cancelled="">{t("data.cancelled_notice")}</span>
-                </Alert>
-            }
-        })
-    })
 }

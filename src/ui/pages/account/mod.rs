@@ -12,7 +12,7 @@ mod sessions;
 pub use activity::ActivityPage;
 pub use apps::AppsPage;
 pub use complete_profile::CompleteProfilePage;
-pub use data::{DataPage, DeletionCancelledNotice};
+pub use data::DataPage;
 pub use email::EmailPage;
 pub use profile::AccountPage;
 pub use sessions::SessionsPage;

@@ -59,7 +59,11 @@ fn AccountView(state: ProfilePageState, save: ServerAction<UpdateProfile>) -> im
         state.time_zones.into_iter().map(|z| ChoiceOption { value: z.clone(), label: z }).collect();
     view! {
         // the account-data page's notice: a sign-in cancelled the deletion the owner had asked for
-        <super::DeletionCancelledNotice />
+        {state.deletion_cancelled.then(|| view! {
+            <Alert kind=AlertKind::Info>
+                <span data-deletion-cancelled="">{t("data.cancelled_notice")}</span>
+            </Alert>
+        })}
         {move || password_reset().then(|| view! {
             <Alert kind=AlertKind::Success>{t("account.password_reset")}</Alert>
         })}
