@@ -530,15 +530,10 @@ mod tests {
         s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
     }
 
-    fn trusting(entries: &[&str]) -> TrustedProxies {
-        let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
-        TrustedProxies::parse(&entries).unwrap_or_else(|p| panic!("{p:?}"))
-    }
-
     #[test]
     fn forwarded_addresses_count_only_from_trusted_proxies() {
         let (proxy, peer, client) = (ip("10.0.0.1"), ip("203.0.113.5"), ip("198.51.100.7"));
-        let trusted = trusting(&["10.0.0.1"]);
+        let trusted = TrustedProxies::of(&["10.0.0.1"]);
         // untrusted peer: its header is ignored
         assert_eq!(client_ip(peer, &headers(&["198.51.100.7"]), &trusted), peer);
         // trusted proxy: the right-most untrusted hop, not a forged one further left
@@ -551,7 +546,7 @@ mod tests {
 
     #[test]
     fn a_range_of_proxies_is_skipped_hop_by_hop_and_mapped_addresses_read_as_ipv4() {
-        let trusted = trusting(&["10.0.0.0/8"]);
+        let trusted = TrustedProxies::of(&["10.0.0.0/8"]);
         // a chain of two proxies inside the range: the client is the hop before them
         let h = headers(&["6.6.6.6, 198.51.100.7, 10.1.0.2"]);
         assert_eq!(client_ip(ip("10.9.0.1"), &h, &trusted), ip("198.51.100.7"));

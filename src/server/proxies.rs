@@ -29,6 +29,13 @@ impl TrustedProxies {
         }
     }
 
+    /// The proxies of `entries`, for tests; panics on a wrong one.
+    #[cfg(test)]
+    pub(crate) fn of(entries: &[&str]) -> Self {
+        let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
+        Self::parse(&entries).unwrap_or_else(|p| panic!("{p:?}"))
+    }
+
     /// Whether `ip` is one of the proxies. IPv4 peers of a dual-stack listener arrive as IPv4-mapped IPv6
     /// addresses (`::ffff:10.0.0.7`); they count as the IPv4 address they carry.
     pub fn contains(&self, ip: IpAddr) -> bool {
@@ -62,18 +69,13 @@ fn parse_entry(entry: &str) -> Result<IpNet, String> {
 mod tests {
     use super::*;
 
-    fn proxies(entries: &[&str]) -> TrustedProxies {
-        let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
-        TrustedProxies::parse(&entries).unwrap_or_else(|p| panic!("{p:?}"))
-    }
-
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
     }
 
     #[test]
     fn single_addresses_and_ranges_match_what_they_cover_and_nothing_else() {
-        let p = proxies(&["192.0.2.10", " 10.0.0.0/8 ", "fd00::/8", "2001:db8::1"]);
+        let p = TrustedProxies::of(&["192.0.2.10", " 10.0.0.0/8 ", "fd00::/8", "2001:db8::1"]);
         for inside in ["192.0.2.10", "10.0.0.1", "10.255.255.255", "fd12:3456::1", "2001:db8::1"] {
             assert!(p.contains(ip(inside)), "{inside}");
         }
@@ -85,12 +87,12 @@ mod tests {
 
     #[test]
     fn ipv4_mapped_peers_count_as_their_ipv4_address() {
-        let p = proxies(&["10.0.0.0/8", "192.0.2.10"]);
+        let p = TrustedProxies::of(&["10.0.0.0/8", "192.0.2.10"]);
         assert!(p.contains(ip("::ffff:10.1.2.3")));
         assert!(p.contains(ip("::ffff:192.0.2.10")));
         assert!(!p.contains(ip("::ffff:192.0.2.11")));
         // and an entry written in the mapped form means the IPv4 address
-        assert!(proxies(&["::ffff:192.0.2.10"]).contains(ip("192.0.2.10")));
+        assert!(TrustedProxies::of(&["::ffff:192.0.2.10"]).contains(ip("192.0.2.10")));
     }
 
     #[test]

@@ -135,6 +135,7 @@ pub async fn confirm_enrolment(
 /// Deletes the set-ups that waited longer than `ENROLMENT_TTL_SECS` for their first code (run by the
 /// purge); returns how many.
 pub async fn drop_abandoned_enrolments(db: &crate::db::Db, now: i64) -> Result<u64, sqlx::Error> {
+    // exactly the rows `waiting` no longer accepts: created_at <= now - TTL
     repo::delete_pending_totp_before(&db.pool, now - ENROLMENT_TTL_SECS + 1).await
 }
 

@@ -122,24 +122,23 @@ pub fn render(notice: &Notice, public_url: &str, now: i64) -> Result<OutgoingMai
         }
         // the person did not do this themselves: the advice is to ask the portal's operators, and the
         // link goes to the account's activity, where the change is listed
-        Notice::RoleGranted { to, role: Role::Admin } => templates::security_notice_with_advice(
-            mailbox(to)?,
-            t("mail.admin_granted.subject"),
-            t("mail.admin_granted.body"),
-            t("mail.role.advice"),
-            "/account/activity",
-            now,
-            public_url,
-        ),
-        Notice::RoleRevoked { to, role: Role::Admin } => templates::security_notice_with_advice(
-            mailbox(to)?,
-            t("mail.admin_revoked.subject"),
-            t("mail.admin_revoked.body"),
-            t("mail.role.advice"),
-            "/account/activity",
-            now,
-            public_url,
-        ),
+        Notice::RoleGranted { to, role: Role::Admin } | Notice::RoleRevoked { to, role: Role::Admin } => {
+            let (subject, body) = if matches!(notice, Notice::RoleGranted { .. }) {
+                (t("mail.admin_granted.subject"), t("mail.admin_granted.body"))
+            } else {
+                (t("mail.admin_revoked.subject"), t("mail.admin_revoked.body"))
+            };
+            let advice = t("mail.role.advice");
+            templates::security_notice_with_advice(
+                mailbox(to)?,
+                subject,
+                body,
+                advice,
+                "/account/activity",
+                now,
+                public_url,
+            )
+        }
         Notice::EmailChangeCode { to, code, link } => {
             let texts = CodeTexts {
                 subject: t("mail.change_email.subject"),
