@@ -174,7 +174,7 @@ pub async fn record(
     detail: Value,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    record_in(&db.pool, event, account_id, meta, detail, now).await
+    record_in(&db.writer, event, account_id, meta, detail, now).await
 }
 
 /// `record` inside the caller's transaction: the event is stored exactly when the change it tells of is.

@@ -29,6 +29,12 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
+    /// Where the frequent single-statement writes of the sign-in path go (sessions, audit rows, passkey
+    /// counters). On SQLite one connection: those writes then queue here, in order, instead of colliding
+    /// on SQLite's write lock, where the loser sleeps in SQLite's busy handler for 1 ms or more while the
+    /// cores idle. On PostgreSQL, which has row locks, the same pool as `pool`. Never hold a transaction
+    /// on it: a second write of the same task would wait for its own connection.
+    pub writer: AnyPool,
     pub backend: Backend,
 }
 
@@ -46,36 +52,18 @@ impl Db {
             Backend::Postgres => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                // SQLite has one writer; a few readers are plenty and keep memory low.
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            })
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            // A pooled PostgreSQL connection can die with its server or the network, so it is pinged
-            // before use; an SQLite file connection cannot, and the ping would cost a round trip to its
-            // worker thread on every query.
-            .test_before_acquire(backend == Backend::Postgres)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the writer; busy_timeout makes a writer wait for the
-                        // lock instead of failing; foreign keys are off in SQLite unless asked for. No
-                        // automatic checkpoints: they would run (and fsync) inside whichever request's
-                        // commit crosses the threshold; `checkpoint` runs them in the background instead.
-                        // Reads through a memory map skip a system call and a copy per page.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                             PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 134217728;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_lazy_with(options);
-        Ok(Self { pool, backend })
+        Ok(match backend {
+            // SQLite has one writer; a few readers are plenty and keep memory low.
+            Backend::Sqlite => Self {
+                pool: pool(backend, 8).connect_lazy_with(options.clone()),
+                writer: pool(backend, 1).connect_lazy_with(options),
+                backend,
+            },
+            Backend::Postgres => {
+                let pool = pool(backend, 16).connect_lazy_with(options);
+                Self { writer: pool.clone(), pool, backend }
+            }
+        })
     }
 
     /// Applies the pending forward-only migrations of this back end.
@@ -114,6 +102,34 @@ impl Db {
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
+}
+
+/// A pool of at most `max` connections, each set up for `backend`.
+fn pool(backend: Backend, max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        // A pooled PostgreSQL connection can die with its server or the network, so it is pinged before
+        // use; an SQLite file connection cannot, and the ping would cost a round trip to its worker thread
+        // on every query.
+        .test_before_acquire(backend == Backend::Postgres)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL lets readers run beside the writer; busy_timeout makes a writer wait for the lock
+                    // instead of failing; foreign keys are off in SQLite unless asked for. No automatic
+                    // checkpoints: they would run (and fsync) inside whichever request's commit crosses the
+                    // threshold; `checkpoint` runs them in the background instead. Reads through a memory
+                    // map skip a system call and a copy per page.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                         PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 134217728;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 /// SQLite URLs get `mode=rwc` (create the file when missing) and their directory is created.
@@ -170,6 +186,35 @@ mod tests {
         assert_eq!((mode.0.as_str(), busy.0, fk.0), ("wal", 5000, 1));
         db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
         db.migrate().await.unwrap_or_else(|e| panic!("migrations must be re-runnable: {e}"));
+    }
+
+    #[tokio::test]
+    async fn sqlite_writes_queue_on_one_writer_connection_that_readers_see() {
+        let (_dir, db) = test_db().await;
+        assert_eq!(db.writer.options().get_max_connections(), 1);
+        assert!(db.pool.options().get_max_connections() > 1, "readers run side by side");
+        let mut pragmas = Vec::new();
+        for pragma in ["PRAGMA busy_timeout", "PRAGMA foreign_keys"] {
+            let (value,): (i64,) = sqlx::query_as(pragma).fetch_one(&db.writer).await.unwrap_or_else(|e| panic!("{e}"));
+            pragmas.push(value);
+        }
+        assert_eq!(pragmas, [5000, 1], "the writer is set up like every connection");
+        // writes from many tasks at once all land, in turn, and a reader connection sees them
+        let writes = (0..32).map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ($1, 1, 0)")
+                    .bind(format!("{i:0>64}"))
+                    .execute(&db.writer)
+                    .await
+            })
+        });
+        for write in writes.collect::<Vec<_>>() {
+            write.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let seen: (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM throttle").fetch_one(&db.pool).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(seen.0, 32);
     }
 
     #[tokio::test]

@@ -86,7 +86,7 @@ impl SessionStore for DbSessionStore {
                 account_id: account.as_deref(),
                 now: Self::now(),
             };
-            if repo::insert(&self.db.pool, &row).await.map_err(backend)? {
+            if repo::insert(&self.db.writer, &row).await.map_err(backend)? {
                 return Ok(());
             }
             // 128 random bits collided: draw again rather than overwrite someone's session.
@@ -104,7 +104,7 @@ impl SessionStore for DbSessionStore {
             account_id: account.as_deref(),
             now: Self::now(),
         };
-        repo::upsert(&self.db.pool, &row).await.map_err(backend)
+        repo::upsert(&self.db.writer, &row).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -121,7 +121,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        repo::delete(&self.db.pool, &id_hash(id)).await.map_err(backend)
+        repo::delete(&self.db.writer, &id_hash(id)).await.map_err(backend)
     }
 }
 
