@@ -188,6 +188,25 @@ pub(crate) async fn test_db() -> (tempfile::TempDir, Db) {
 mod tests {
     use super::*;
 
+    /// One small committed write through `db` (a row of the throttle table under `key`).
+    async fn write_row(db: &AnyPool, key: String) {
+        sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ($1, 1, 0)")
+            .bind(key)
+            .execute(db)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// A read transaction holding its snapshot (as a query under way does) until it is committed.
+    async fn open_reader(db: &Db) -> sqlx::Transaction<'static, sqlx::Any> {
+        let mut reader = db.pool.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        let _: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM throttle")
+            .fetch_one(&mut *reader)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        reader
+    }
+
     #[test]
     fn sqlite_urls_create_the_file() {
         assert_eq!(sqlite_url("sqlite::memory:").ok().as_deref(), Some("sqlite::memory:?mode=rwc"));
@@ -226,15 +245,10 @@ mod tests {
         // writes from many tasks at once all land, in turn, and a reader connection sees them
         let writes = (0..32).map(|i| {
             let db = db.clone();
-            tokio::spawn(async move {
-                sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ($1, 1, 0)")
-                    .bind(format!("{i:0>64}"))
-                    .execute(&db.writer)
-                    .await
-            })
+            tokio::spawn(async move { write_row(&db.writer, format!("{i:0>64}")).await })
         });
         for write in writes.collect::<Vec<_>>() {
-            write.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+            write.await.unwrap_or_else(|e| panic!("{e}"));
         }
         let seen: (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM throttle").fetch_one(&db.pool).await.unwrap_or_else(|e| panic!("{e}"));
@@ -248,11 +262,7 @@ mod tests {
             sqlx::query_as("PRAGMA wal_autocheckpoint").fetch_one(&db.pool).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(auto.0, 0, "no checkpoint inside a request's commit");
         for i in 0..200 {
-            sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ($1, 1, 0)")
-                .bind(format!("{i:0>64}"))
-                .execute(&db.pool)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
+            write_row(&db.pool, format!("{i:0>64}")).await;
         }
         let file_size = || std::fs::metadata(dir.path().join("test.db")).map(|m| m.len()).unwrap_or(0);
         let before = file_size();
@@ -263,45 +273,25 @@ mod tests {
     #[tokio::test]
     async fn a_long_sqlite_log_starts_over_after_a_checkpoint() {
         let (_dir, db) = test_db().await;
-        let write = |i: usize| {
-            sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ($1, 1, 0)")
-                .bind(format!("{i:0>64}"))
-                .execute(&db.writer)
-        };
-        // a reader still on old frames while the log is copied, as under steady load
-        let copy_beside_a_reader = |db: Db| async move {
-            let mut reader = db.pool.begin().await.unwrap_or_else(|e| panic!("{e}"));
-            let _: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM throttle")
-                .fetch_one(&mut *reader)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            for i in 0..100 {
-                sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ($1, 1, 0)")
-                    .bind(uuid::Uuid::new_v4().to_string())
-                    .execute(&db.writer)
-                    .await
-                    .unwrap_or_else(|e| panic!("{i}: {e}"));
-            }
-            let frames = db.copy_log().await.unwrap_or_else(|e| panic!("{e}"));
-            reader.commit().await.unwrap_or_else(|e| panic!("{e}"));
-            frames
-        };
+        let write = |i: usize| write_row(&db.writer, format!("{i:0>64}"));
         let frames = || async { db.copy_log().await.unwrap_or_else(|e| panic!("{e}")) };
-        write(0).await.unwrap_or_else(|e| panic!("{e}"));
-        let copied = copy_beside_a_reader(db.clone()).await;
+        write(0).await;
+        // a reader still on old frames while the log is copied, as under steady load: the log only grows
+        let reader = open_reader(&db).await;
+        for i in 100..200 {
+            write(i).await;
+        }
+        let copied = frames().await;
         assert!(copied >= 100);
-        write(1).await.unwrap_or_else(|e| panic!("{e}"));
+        reader.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        write(1).await;
         assert!(frames().await > copied, "after a PASSIVE checkpoint alone the log only grows");
         // a RESTART waits for such a reader (here: ended once the RESTART is seen waiting), and the next
         // write starts the log over
-        write(2).await.unwrap_or_else(|e| panic!("{e}"));
-        let mut reader = db.pool.begin().await.unwrap_or_else(|e| panic!("{e}"));
-        let _: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM throttle")
-            .fetch_one(&mut *reader)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        write(2).await;
+        let reader = open_reader(&db).await;
         for i in 10..30 {
-            write(i).await.unwrap_or_else(|e| panic!("{e}"));
+            write(i).await;
         }
         let restart = tokio::spawn({
             let db = db.clone();
@@ -317,7 +307,7 @@ mod tests {
         drop(probe);
         reader.commit().await.unwrap_or_else(|e| panic!("{e}"));
         restart.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
-        write(3).await.unwrap_or_else(|e| panic!("{e}"));
+        write(3).await;
         assert!(frames().await < 10, "after a RESTART the next write starts the log over");
     }
 }
