@@ -214,6 +214,7 @@ mod tests {
         record(&db, Event::SignOut, Some("acct"), &meta, serde_json::json!({"x": 1}), 42)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(db.writer.size(), 1, "audit rows go through the writer connection");
         let rows = repo::for_account(&db.pool, "acct", 10).await.unwrap_or_default();
         assert_eq!(rows.len(), 1);
         assert_eq!((rows[0].kind.as_str(), rows[0].at, rows[0].ip.as_deref()), ("sign_out", 42, Some("192.0.2.7")));

@@ -170,6 +170,7 @@ mod tests {
         let (_dir, store) = store(3600).await;
         let mut r = record(600);
         store.create(&mut r).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.db.writer.size(), 1, "session rows are written through the writer connection");
         let loaded = store.load(&r.id).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(loaded.map(|l| l.data), Some(r.data.clone()));
         let ids: Vec<(String, Option<String>)> = sqlx::query_as("SELECT id_hash, account_id FROM sessions")
