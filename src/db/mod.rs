@@ -12,12 +12,15 @@ pub mod roles;
 pub mod sessions;
 pub mod throttle;
 pub mod verifications;
+mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Executor};
+
+pub use writer::Writer;
 
 /// Which database the URL names; the two migration sets differ only in types and DDL details.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,11 +33,8 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     /// Where the frequent single-statement writes of the sign-in path go (sessions, audit rows, passkey
-    /// counters). On SQLite one connection: those writes then queue here, in order, instead of colliding
-    /// on SQLite's write lock, where the loser sleeps in SQLite's busy handler for 1 ms or more while the
-    /// cores idle. On PostgreSQL, which has row locks, the same pool as `pool`. Never hold a transaction
-    /// on it: a second write of the same task would wait for its own connection.
-    pub writer: AnyPool,
+    /// counters): on SQLite one connection where they queue (see `writer.rs`), on PostgreSQL the pool.
+    pub writer: Writer,
     pub backend: Backend,
 }
 
@@ -60,12 +60,12 @@ impl Db {
             // SQLite has one writer; a few readers are plenty and keep memory low.
             Backend::Sqlite => Self {
                 pool: pool(backend, 8).connect_lazy_with(options.clone()),
-                writer: pool(backend, 1).connect_lazy_with(options),
+                writer: Writer::held(options),
                 backend,
             },
             Backend::Postgres => {
                 let pool = pool(backend, 16).connect_lazy_with(options);
-                Self { writer: pool.clone(), pool, backend }
+                Self { writer: Writer::pool(pool.clone()), pool, backend }
             }
         })
     }
@@ -102,7 +102,7 @@ impl Db {
 
     /// A RESTART checkpoint on the writer: the next write starts the log from its beginning.
     async fn restart_log(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&self.writer).await.map(|_| ())
+        self.writer.run(async |c| sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(c).await.map(|_| ())).await
     }
 
     /// The background checkpoint loop (SQLite); failures are logged and retried on the next tick.
@@ -135,25 +135,25 @@ fn pool(backend: Backend, max: u32) -> AnyPoolOptions {
         // use; an SQLite file connection cannot, and the ping would cost a round trip to its worker thread
         // on every query.
         .test_before_acquire(backend == Backend::Postgres)
-        .after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    // WAL lets readers run beside the writer; busy_timeout makes a writer wait for the lock
-                    // instead of failing; foreign keys are off in SQLite unless asked for. No automatic
-                    // checkpoints: they would run (and fsync) inside whichever request's commit crosses the
-                    // threshold; `checkpoint` runs them in the background instead. Reads through a memory
-                    // map skip a system call and a copy per page. A log that grew is cut back to 64 MiB
-                    // when it starts over.
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                         PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 134217728; \
-                         PRAGMA journal_size_limit = 67108864;",
-                    )
-                    .await?;
-                }
-                Ok(())
-            })
-        })
+        .after_connect(move |conn, _meta| Box::pin(set_up(backend, conn)))
+}
+
+/// Sets up a new connection (the pool's and the writer's alike).
+async fn set_up(backend: Backend, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    if backend == Backend::Sqlite {
+        // WAL lets readers run beside the writer; busy_timeout makes a writer wait for the lock instead of
+        // failing; foreign keys are off in SQLite unless asked for. No automatic checkpoints: they would run
+        // (and fsync) inside whichever request's commit crosses the threshold; `checkpoint` runs them in the
+        // background instead. Reads through a memory map skip a system call and a copy per page. A log that
+        // grew is cut back to 64 MiB when it starts over.
+        conn.execute(
+            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+             PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 134217728; \
+             PRAGMA journal_size_limit = 67108864;",
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// SQLite URLs get `mode=rwc` (create the file when missing) and their directory is created.
@@ -189,12 +189,21 @@ mod tests {
     use super::*;
 
     /// One small committed write through `db` (a row of the throttle table under `key`).
-    async fn write_row(db: &AnyPool, key: String) {
+    async fn write_row<'e>(db: impl sqlx::AnyExecutor<'e>, key: String) {
         sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ($1, 1, 0)")
             .bind(key)
             .execute(db)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// `write_row` through `db`'s writer connection.
+    async fn write_through_writer(db: &Db, key: String) {
+        let write = async |c: &mut AnyConnection| {
+            write_row(c, key).await;
+            Ok(())
+        };
+        db.writer.run(write).await.unwrap_or_else(|e: sqlx::Error| panic!("{e}"));
     }
 
     /// A read transaction holding its snapshot (as a query under way does) until it is committed.
@@ -234,18 +243,21 @@ mod tests {
     #[tokio::test]
     async fn sqlite_writes_queue_on_one_writer_connection_that_readers_see() {
         let (_dir, db) = test_db().await;
-        assert_eq!(db.writer.options().get_max_connections(), 1);
         assert!(db.pool.options().get_max_connections() > 1, "readers run side by side");
         let mut pragmas = Vec::new();
-        for pragma in ["PRAGMA busy_timeout", "PRAGMA foreign_keys"] {
-            let (value,): (i64,) = sqlx::query_as(pragma).fetch_one(&db.writer).await.unwrap_or_else(|e| panic!("{e}"));
+        for pragma in ["PRAGMA busy_timeout", "PRAGMA foreign_keys", "PRAGMA journal_size_limit"] {
+            let (value,): (i64,) = db
+                .writer
+                .run(async |c| sqlx::query_as(pragma).fetch_one(c).await)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
             pragmas.push(value);
         }
-        assert_eq!(pragmas, [5000, 1], "the writer is set up like every connection");
+        assert_eq!(pragmas, [5000, 1, 67_108_864], "the writer is set up like every connection");
         // writes from many tasks at once all land, in turn, and a reader connection sees them
         let writes = (0..32).map(|i| {
             let db = db.clone();
-            tokio::spawn(async move { write_row(&db.writer, format!("{i:0>64}")).await })
+            tokio::spawn(async move { write_through_writer(&db, format!("{i:0>64}")).await })
         });
         for write in writes.collect::<Vec<_>>() {
             write.await.unwrap_or_else(|e| panic!("{e}"));
@@ -253,6 +265,29 @@ mod tests {
         let seen: (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM throttle").fetch_one(&db.pool).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(seen.0, 32);
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_leaves_the_sqlite_writer_connection_usable() {
+        let (_dir, db) = test_db().await;
+        // marks the one connection, so the reads below tell whether it is still the same one
+        let mark = async |c: &mut AnyConnection| sqlx::query("PRAGMA cache_size = -1234").execute(c).await.map(|_| ());
+        db.writer.run(mark).await.unwrap_or_else(|e| panic!("{e}"));
+        write_through_writer(&db, "k".into()).await;
+        let duplicate = db
+            .writer
+            .run(async |c| {
+                sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ('k', 1, 0)").execute(c).await
+            })
+            .await;
+        assert!(matches!(duplicate, Err(sqlx::Error::Database(_))), "{duplicate:?}");
+        let (cache,): (i64,) = db
+            .writer
+            .run(async |c| sqlx::query_as("PRAGMA cache_size").fetch_one(c).await)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cache, -1234, "a statement's error keeps the connection (and its cached statements)");
+        write_through_writer(&db, "k2".into()).await;
     }
 
     #[tokio::test]
@@ -273,7 +308,7 @@ mod tests {
     #[tokio::test]
     async fn a_long_sqlite_log_starts_over_after_a_checkpoint() {
         let (_dir, db) = test_db().await;
-        let write = |i: usize| write_row(&db.writer, format!("{i:0>64}"));
+        let write = |i: usize| write_through_writer(&db, format!("{i:0>64}"));
         let frames = || async { db.copy_log().await.unwrap_or_else(|e| panic!("{e}")) };
         write(0).await;
         // a reader still on old frames while the log is copied, as under steady load: the log only grows

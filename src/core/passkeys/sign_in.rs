@@ -170,7 +170,8 @@ pub async fn finish_sign_in(
     };
     passkey.update_credential(&result);
     let stored = serde_json::to_string(&passkey)?;
-    if !passkeys::record_use(&deps.db.writer, &row.id, &stored, i64::from(result.counter()), now).await? {
+    let counter = i64::from(result.counter());
+    if !deps.db.writer.run(async |c| passkeys::record_use(c, &row.id, &stored, counter, now).await).await? {
         return counter_regression(deps, &row, meta, now, refuse).await;
     }
     complete(deps, &row, owner, &result, meta, now, rng).await
