@@ -144,11 +144,13 @@ async fn set_up(backend: Backend, conn: &mut AnyConnection) -> Result<(), sqlx::
         // WAL lets readers run beside the writer; busy_timeout makes a writer wait for the lock instead of
         // failing; foreign keys are off in SQLite unless asked for. No automatic checkpoints: they would run
         // (and fsync) inside whichever request's commit crosses the threshold; `checkpoint` runs them in the
-        // background instead. Reads through a memory map skip a system call and a copy per page. A log that
-        // grew is cut back to 64 MiB when it starts over.
+        // background instead. No memory map (mmap_size 0, SQLite's default): in WAL mode a connection unmaps
+        // the whole file whenever anyone wrote since its last read and maps it again as it reads, and under
+        // sign-in load that cost more than the copies it saves (docs/benchmarks.md). A log that grew is cut
+        // back to 64 MiB when it starts over.
         conn.execute(
             "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-             PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 134217728; \
+             PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 0; \
              PRAGMA journal_size_limit = 67108864;",
         )
         .await?;
@@ -245,7 +247,7 @@ mod tests {
         let (_dir, db) = test_db().await;
         assert!(db.pool.options().get_max_connections() > 1, "readers run side by side");
         let mut pragmas = Vec::new();
-        for pragma in ["PRAGMA busy_timeout", "PRAGMA foreign_keys", "PRAGMA journal_size_limit"] {
+        for pragma in ["PRAGMA busy_timeout", "PRAGMA foreign_keys", "PRAGMA journal_size_limit", "PRAGMA mmap_size"] {
             let (value,): (i64,) = db
                 .writer
                 .run(async |c| sqlx::query_as(pragma).fetch_one(c).await)
@@ -253,7 +255,7 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"));
             pragmas.push(value);
         }
-        assert_eq!(pragmas, [5000, 1, 67_108_864], "the writer is set up like every connection");
+        assert_eq!(pragmas, [5000, 1, 67_108_864, 0], "the writer is set up like every connection");
         // writes from many tasks at once all land, in turn, and a reader connection sees them
         let writes = (0..32).map(|i| {
             let db = db.clone();
