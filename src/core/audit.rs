@@ -186,7 +186,12 @@ pub async fn record_in<'e>(
     detail: Value,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let row = repo::AuditRow {
+    repo::insert(db, &entry(event, account_id, meta, detail, now)).await
+}
+
+/// The stored row of one event, for a repository that writes it together with the change it tells of.
+pub fn entry(event: Event, account_id: Option<&str>, meta: &RequestMeta, detail: Value, now: i64) -> repo::AuditRow {
+    repo::AuditRow {
         id: uuid::Uuid::now_v7().to_string(),
         at: now,
         kind: event.as_str().to_string(),
@@ -195,8 +200,7 @@ pub async fn record_in<'e>(
         user_agent: meta.user_agent.as_deref().map(stored_user_agent),
         operation_id: meta.operation_id.clone(),
         detail: (!detail.is_null()).then(|| detail.to_string()),
-    };
-    repo::insert(db, &row).await
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,23 @@ pub struct AuditRow {
 const COLUMNS: &str = "id, at, kind, account_id, ip, user_agent, operation_id, detail";
 
 pub async fn insert<'e>(db: impl AnyExecutor<'e>, row: &AuditRow) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+    let sql = format!("INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    bind(sqlx::query(&sql), row).execute(db).await.map(|_| ())
+}
+
+/// An INSERT of one row whose values are the query's parameters `$first` to `$first + 7` (bound by
+/// `bind`, after the `first - 1` before them), written only when `condition` holds.
+pub(super) fn insert_where(first: usize, condition: &str) -> String {
+    let values = (first..first + 8).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    format!("INSERT INTO audit_events ({COLUMNS}) SELECT {values} WHERE {condition}")
+}
+
+/// Binds `row`'s values, in `COLUMNS` order, after the query's other parameters.
+pub(super) fn bind<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    row: &'q AuditRow,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
         .bind(&row.id)
         .bind(row.at)
         .bind(&row.kind)
@@ -26,9 +42,6 @@ pub async fn insert<'e>(db: impl AnyExecutor<'e>, row: &AuditRow) -> Result<(), 
         .bind(row.user_agent.as_deref())
         .bind(row.operation_id.as_deref())
         .bind(row.detail.as_deref())
-        .execute(db)
-        .await
-        .map(|_| ())
 }
 
 /// Events of one account, newest first.

@@ -1,7 +1,9 @@
 //! The `webauthn_credentials` table: passkeys. Holds public keys and counters only; nothing secret.
 
-use sqlx::{AnyExecutor, FromRow, Row};
+use sqlx::{AnyConnection, AnyExecutor, FromRow, Row};
 
+use super::audit::AuditRow;
+use super::Backend;
 use crate::db::accounts::AccountRow;
 
 #[derive(Clone, Debug, FromRow)]
@@ -109,17 +111,39 @@ pub async fn record_use<'e>(
     counter: i64,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE webauthn_credentials SET credential = $2, sign_count = $3, last_used_at = $4 \
-         WHERE id = $1 AND ($3 = 0 OR sign_count < $3)",
-    )
-    .bind(id)
-    .bind(credential)
-    .bind(counter)
-    .bind(now)
-    .execute(db)
-    .await?;
+    let done = sqlx::query(RECORD_USE).bind(id).bind(credential).bind(counter).bind(now).execute(db).await?;
     Ok(done.rows_affected() == 1)
+}
+
+const RECORD_USE: &str = "UPDATE webauthn_credentials SET credential = $2, sign_count = $3, last_used_at = $4 \
+                          WHERE id = $1 AND ($3 = 0 OR sign_count < $3)";
+
+/// `record_use`, and the sign-in's audit event only when the use was stored. On SQLite both statements go
+/// to the connection in one request (SQLite runs them in turn; `changes()` is what the UPDATE changed):
+/// on the writer connection a second request would queue once more behind everyone else's writes, which
+/// made it the sign-in path's bottleneck (docs/benchmarks.md). PostgreSQL, without that queue, gets them
+/// one after the other.
+pub async fn record_use_and_event(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: &str,
+    credential: &str,
+    counter: i64,
+    now: i64,
+    event: &AuditRow,
+) -> Result<bool, sqlx::Error> {
+    if backend == Backend::Postgres {
+        let stored = record_use(&mut *conn, id, credential, counter, now).await?;
+        if stored {
+            super::audit::insert(&mut *conn, event).await?;
+        }
+        return Ok(stored);
+    }
+    let sql = format!("{RECORD_USE}; {}", super::audit::insert_where(5, "changes() = 1"));
+    let query = sqlx::query(&sql).bind(id).bind(credential).bind(counter).bind(now);
+    let done = super::audit::bind(query, event).execute(conn).await?;
+    // one row updated and one inserted, or neither
+    Ok(done.rows_affected() == 2)
 }
 
 /// Renames one of the account's passkeys; `false` when the account has no such passkey.

@@ -453,6 +453,31 @@ async fn counter_regression_is_refused_and_flagged(backend: Backend) {
     assert!(db::passkeys::record_use(pool, &row.id, &row.credential, 9, 1).await.unwrap());
     // authenticators without a counter always send 0
     assert!(db::passkeys::record_use(pool, &row.id, &row.credential, 0, 1).await.unwrap());
+
+    // the same race through the sign-in's single write of counter and event (SQLite: both statements in
+    // one request): the loser leaves no sign-in event either
+    let db = &app.state.db;
+    let signed_in = |mark: &str| {
+        let detail = serde_json::json!({ "mark": mark });
+        vestibule::core::audit::entry(
+            vestibule::core::audit::Event::SignInSucceeded,
+            Some(&id),
+            &RequestMeta::default(),
+            detail,
+            1,
+        )
+    };
+    let before = audit(&app, "sign_in_succeeded").await.len();
+    for (counter, mark, stored) in [(7, "won", true), (6, "lost", false), (7, "lost too", false)] {
+        let event = signed_in(mark);
+        let write = async |c: &mut _| {
+            db::passkeys::record_use_and_event(c, db.backend, &row.id, &row.credential, counter, 1, &event).await
+        };
+        assert_eq!(db.writer.run(write).await.unwrap(), stored, "counter {counter}");
+    }
+    let events = audit(&app, "sign_in_succeeded").await;
+    assert_eq!(events.len(), before + 1);
+    assert!(events.iter().any(|e| e.detail.as_deref() == Some(r#"{"mark":"won"}"#)), "{events:?}");
 }
 both!(counter_regression, counter_regression_is_refused_and_flagged);
 

@@ -5,8 +5,8 @@ use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use webauthn_rs::prelude::{
-    AuthenticationResult, DiscoverableAuthentication, Passkey, PasskeyAuthentication, PublicKeyCredential,
-    RequestChallengeResponse, WebauthnError,
+    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PublicKeyCredential, RequestChallengeResponse,
+    WebauthnError,
 };
 
 use super::{check_fresh, encode_credential_id, PasskeyError};
@@ -171,10 +171,23 @@ pub async fn finish_sign_in(
     passkey.update_credential(&result);
     let stored = serde_json::to_string(&passkey)?;
     let counter = i64::from(result.counter());
+    // the common case: the counter and the audit event in one write
+    if may_sign_in(deps, &owner) {
+        let (user_verified, backup_eligible) = (result.user_verified(), result.backup_eligible());
+        let detail = json!({"method": "passkey", "passkey": row.id, "user_verified": user_verified});
+        let event = audit::entry(Event::SignInSucceeded, Some(&owner.id), meta, detail, now);
+        let backend = deps.db.backend;
+        let write =
+            async |c: &mut _| passkeys::record_use_and_event(c, backend, &row.id, &stored, counter, now, &event).await;
+        if !deps.db.writer.run(write).await? {
+            return counter_regression(deps, &row, meta, now, refuse).await;
+        }
+        return Ok(SignInOutcome::SignedIn(PasskeySignIn { account_id: owner.id, user_verified, backup_eligible }));
+    }
     if !deps.db.writer.run(async |c| passkeys::record_use(c, &row.id, &stored, counter, now).await).await? {
         return counter_regression(deps, &row, meta, now, refuse).await;
     }
-    complete(deps, &row, owner, &result, meta, now, rng).await
+    not_signed_in(deps, owner, meta, now, rng).await
 }
 
 /// The counter did not grow (checked by webauthn-rs against the stored value, or lost the race to a
@@ -195,11 +208,16 @@ where
     refuse(Some(row.account_id.clone()), "counter_regression".into()).await
 }
 
-async fn complete(
+/// An active account, with its address verified where that is required.
+fn may_sign_in(deps: &Deps<'_>, account: &AccountRow) -> bool {
+    account.status == "active" && (account.email_verified_at.is_some() || !deps.settings.require_verified_email)
+}
+
+/// A verified passkey of an account that may not sign in yet: disabled (refused and audited), or with its
+/// address unverified where verification is required (a code is sent).
+async fn not_signed_in(
     deps: &Deps<'_>,
-    row: &PasskeyRow,
     account: AccountRow,
-    result: &AuthenticationResult,
     meta: &RequestMeta,
     now: i64,
     rng: &mut impl CryptoRng,
@@ -209,14 +227,7 @@ async fn complete(
         audit::record(deps.db, Event::SignInFailed, Some(&account.id), meta, detail, now).await?;
         return Err(PasskeyError::Rejected);
     }
-    if account.email_verified_at.is_none() && deps.settings.require_verified_email {
-        let (notice, row_id) = issue(deps, &account.id, &account.email, None, now, rng).await?;
-        audit::record(deps.db, Event::VerificationSent, Some(&account.id), meta, json!({"at_sign_in": true}), now)
-            .await?;
-        return Ok(SignInOutcome::NeedsVerification { email: account.email, notice, row_id });
-    }
-    let (user_verified, backup_eligible) = (result.user_verified(), result.backup_eligible());
-    let detail = json!({"method": "passkey", "passkey": row.id, "user_verified": user_verified});
-    audit::record(deps.db, Event::SignInSucceeded, Some(&account.id), meta, detail, now).await?;
-    Ok(SignInOutcome::SignedIn(PasskeySignIn { account_id: account.id, user_verified, backup_eligible }))
+    let (notice, row_id) = issue(deps, &account.id, &account.email, None, now, rng).await?;
+    audit::record(deps.db, Event::VerificationSent, Some(&account.id), meta, json!({"at_sign_in": true}), now).await?;
+    Ok(SignInOutcome::NeedsVerification { email: account.email, notice, row_id })
 }
