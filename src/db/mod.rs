@@ -20,7 +20,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};
 
-pub use writer::Writer;
+pub use writer::{WriteFuture, Writer};
 
 /// Which database the URL names; the two migration sets differ only in types and DDL details.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ impl Db {
             // SQLite has one writer; a few readers are plenty and keep memory low.
             Backend::Sqlite => Self {
                 pool: pool(backend, 8).connect_lazy_with(options.clone()),
-                writer: Writer::held(options),
+                writer: Writer::thread(options)?,
                 backend,
             },
             Backend::Postgres => {
@@ -102,7 +102,10 @@ impl Db {
 
     /// A RESTART checkpoint on the writer: the next write starts the log from its beginning.
     async fn restart_log(&self) -> Result<(), sqlx::Error> {
-        self.writer.run(async |c| sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(c).await.map(|_| ())).await
+        let restart = self.writer.run(|c| {
+            Box::pin(async move { sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(c).await.map(|_| ()) })
+        });
+        restart.await
     }
 
     /// The background checkpoint loop (SQLite); failures are logged and retried on the next tick.
@@ -201,11 +204,19 @@ mod tests {
 
     /// `write_row` through `db`'s writer connection.
     async fn write_through_writer(db: &Db, key: String) {
-        let write = async |c: &mut AnyConnection| {
-            write_row(c, key).await;
-            Ok(())
-        };
-        db.writer.run(write).await.unwrap_or_else(|e: sqlx::Error| panic!("{e}"));
+        let write = db.writer.run(move |c| {
+            Box::pin(async move {
+                write_row(c, key).await;
+                Ok(())
+            })
+        });
+        write.await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// One query's single value, read on the writer connection.
+    async fn writer_value(db: &Db, sql: &'static str) -> i64 {
+        let read = db.writer.run(move |c| Box::pin(async move { sqlx::query_scalar(sql).fetch_one(c).await }));
+        read.await.unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// A read transaction holding its snapshot (as a query under way does) until it is committed.
@@ -248,12 +259,7 @@ mod tests {
         assert!(db.pool.options().get_max_connections() > 1, "readers run side by side");
         let mut pragmas = Vec::new();
         for pragma in ["PRAGMA busy_timeout", "PRAGMA foreign_keys", "PRAGMA journal_size_limit", "PRAGMA mmap_size"] {
-            let (value,): (i64,) = db
-                .writer
-                .run(async |c| sqlx::query_as(pragma).fetch_one(c).await)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            pragmas.push(value);
+            pragmas.push(writer_value(&db, pragma).await);
         }
         assert_eq!(pragmas, [5000, 1, 67_108_864, 0], "the writer is set up like every connection");
         // writes from many tasks at once all land, in turn, and a reader connection sees them
@@ -272,22 +278,19 @@ mod tests {
     #[tokio::test]
     async fn a_failed_write_leaves_the_sqlite_writer_connection_usable() {
         let (_dir, db) = test_db().await;
-        // marks the one connection, so the reads below tell whether it is still the same one
-        let mark = async |c: &mut AnyConnection| sqlx::query("PRAGMA cache_size = -1234").execute(c).await.map(|_| ());
-        db.writer.run(mark).await.unwrap_or_else(|e| panic!("{e}"));
+        // marks the one connection, so the read below tells whether it is still the same one
+        let mark =
+            db.writer.run(|c| Box::pin(async move { sqlx::query("PRAGMA cache_size = -1234").execute(c).await }));
+        mark.await.unwrap_or_else(|e| panic!("{e}"));
         write_through_writer(&db, "k".into()).await;
-        let duplicate = db
-            .writer
-            .run(async |c| {
+        let duplicate = db.writer.run(|c| {
+            Box::pin(async move {
                 sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ('k', 1, 0)").execute(c).await
             })
-            .await;
+        });
+        let duplicate = duplicate.await;
         assert!(matches!(duplicate, Err(sqlx::Error::Database(_))), "{duplicate:?}");
-        let (cache,): (i64,) = db
-            .writer
-            .run(async |c| sqlx::query_as("PRAGMA cache_size").fetch_one(c).await)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let cache = writer_value(&db, "PRAGMA cache_size").await;
         assert_eq!(cache, -1234, "a statement's error keeps the connection (and its cached statements)");
         write_through_writer(&db, "k2".into()).await;
     }

@@ -56,9 +56,35 @@ fn backend(e: sqlx::Error) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
-fn encode(record: &Record) -> session_store::Result<(String, Option<String>)> {
-    let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-    Ok((data, owner(record)))
+/// A record as stored, owned (it goes to the writer connection's thread).
+struct Row {
+    id_hash: String,
+    data: String,
+    expires_at: i64,
+    account_id: Option<String>,
+    now: i64,
+}
+
+impl Row {
+    fn of(record: &Record) -> session_store::Result<Self> {
+        Ok(Self {
+            id_hash: id_hash(&record.id),
+            data: serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?,
+            expires_at: record.expiry_date.unix_timestamp(),
+            account_id: owner(record),
+            now: DbSessionStore::now(),
+        })
+    }
+
+    fn as_new(&self) -> repo::NewSession<'_> {
+        repo::NewSession {
+            id_hash: &self.id_hash,
+            data: &self.data,
+            expires_at: self.expires_at,
+            account_id: self.account_id.as_deref(),
+            now: self.now,
+        }
+    }
 }
 
 /// The account a session belongs to, for the `account_id` column: the one it is signed in as, or else the
@@ -76,17 +102,10 @@ fn owner(record: &Record) -> Option<String> {
 #[async_trait]
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let (data, account) = encode(record)?;
         loop {
-            let hash = id_hash(&record.id);
-            let row = repo::NewSession {
-                id_hash: &hash,
-                data: &data,
-                expires_at: record.expiry_date.unix_timestamp(),
-                account_id: account.as_deref(),
-                now: Self::now(),
-            };
-            if self.db.writer.run(async |c| repo::insert(c, &row).await).await.map_err(backend)? {
+            let row = Row::of(record)?;
+            let insert = self.db.writer.run(move |c| Box::pin(async move { repo::insert(c, &row.as_new()).await }));
+            if insert.await.map_err(backend)? {
                 return Ok(());
             }
             // 128 random bits collided: draw again rather than overwrite someone's session.
@@ -95,16 +114,9 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let (data, account) = encode(record)?;
-        let hash = id_hash(&record.id);
-        let row = repo::NewSession {
-            id_hash: &hash,
-            data: &data,
-            expires_at: record.expiry_date.unix_timestamp(),
-            account_id: account.as_deref(),
-            now: Self::now(),
-        };
-        self.db.writer.run(async |c| repo::upsert(c, &row).await).await.map_err(backend)
+        let row = Row::of(record)?;
+        let upsert = self.db.writer.run(move |c| Box::pin(async move { repo::upsert(c, &row.as_new()).await }));
+        upsert.await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -122,7 +134,8 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let hash = id_hash(id);
-        self.db.writer.run(async |c| repo::delete(c, &hash).await).await.map_err(backend)
+        let delete = self.db.writer.run(move |c| Box::pin(async move { repo::delete(c, &hash).await }));
+        delete.await.map_err(backend)
     }
 }
 
@@ -171,7 +184,7 @@ mod tests {
         let (_dir, store) = store(3600).await;
         let mut r = record(600);
         store.create(&mut r).await.unwrap_or_else(|e| panic!("{e}"));
-        assert!(store.db.writer.has_written().await, "session rows are written through the writer connection");
+        assert!(store.db.writer.has_written(), "session rows are written through the writer connection");
         let loaded = store.load(&r.id).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(loaded.map(|l| l.data), Some(r.data.clone()));
         let ids: Vec<(String, Option<String>)> = sqlx::query_as("SELECT id_hash, account_id FROM sessions")

@@ -469,11 +469,13 @@ async fn counter_regression_is_refused_and_flagged(backend: Backend) {
     };
     let before = audit(&app, "sign_in_succeeded").await.len();
     for (counter, mark, stored) in [(7, "won", true), (6, "lost", false), (7, "lost too", false)] {
-        let event = signed_in(mark);
-        let write = async |c: &mut _| {
-            db::passkeys::record_use_and_event(c, db.backend, &row.id, &row.credential, counter, 1, &event).await
-        };
-        assert_eq!(db.writer.run(write).await.unwrap(), stored, "counter {counter}");
+        let (event, backend, id, credential) = (signed_in(mark), db.backend, row.id.clone(), row.credential.clone());
+        let write = db.writer.run(move |c| {
+            Box::pin(async move {
+                db::passkeys::record_use_and_event(c, backend, &id, &credential, counter, 1, &event).await
+            })
+        });
+        assert_eq!(write.await.unwrap(), stored, "counter {counter}");
     }
     let events = audit(&app, "sign_in_succeeded").await;
     assert_eq!(events.len(), before + 1);

@@ -176,15 +176,21 @@ pub async fn finish_sign_in(
         let (user_verified, backup_eligible) = (result.user_verified(), result.backup_eligible());
         let detail = json!({"method": "passkey", "passkey": row.id, "user_verified": user_verified});
         let event = audit::entry(Event::SignInSucceeded, Some(&owner.id), meta, detail, now);
-        let backend = deps.db.backend;
-        let write =
-            async |c: &mut _| passkeys::record_use_and_event(c, backend, &row.id, &stored, counter, now, &event).await;
-        if !deps.db.writer.run(write).await? {
+        let (backend, id) = (deps.db.backend, row.id.clone());
+        let write = deps.db.writer.run(move |c| {
+            Box::pin(
+                async move { passkeys::record_use_and_event(c, backend, &id, &stored, counter, now, &event).await },
+            )
+        });
+        if !write.await? {
             return counter_regression(deps, &row, meta, now, refuse).await;
         }
         return Ok(SignInOutcome::SignedIn(PasskeySignIn { account_id: owner.id, user_verified, backup_eligible }));
     }
-    if !deps.db.writer.run(async |c| passkeys::record_use(c, &row.id, &stored, counter, now).await).await? {
+    let id = row.id.clone();
+    let write =
+        deps.db.writer.run(move |c| Box::pin(async move { passkeys::record_use(c, &id, &stored, counter, now).await }));
+    if !write.await? {
         return counter_regression(deps, &row, meta, now, refuse).await;
     }
     not_signed_in(deps, owner, meta, now, rng).await
