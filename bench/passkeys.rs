@@ -8,7 +8,7 @@
 //! integration tests use: one P-256 signature), and `signin-finish` (ceremony taken from the session,
 //! credential lookup, user-handle check, signature and counter verification, counter update, audit row,
 //! session rotation). Accounts are prepared first, each with its own passkey; every worker signs in with
-//! its own share of them in turn, so each passkey's counter only goes up. Runs with 1, 2 and 8 workers.
+//! its own share of them in turn, so each passkey's counter only goes up. Runs with 1, 2, 8 and 32 workers.
 //!
 //! For scale, three parts are also measured alone: webauthn-rs verifying one assertion (the signature
 //! check every sign-in needs, the analogue of the argon2 bound in bench/signin.rs), the software
@@ -38,7 +38,7 @@ use vestibule::core::passkeys;
 
 const ORIGIN: &str = "http://localhost:3000";
 const ACCOUNTS: usize = 256;
-const CONCURRENCY: [usize; 3] = [1, 2, 8];
+const CONCURRENCY: [usize; 4] = [1, 2, 8, 32];
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -57,7 +57,7 @@ fn backend(e: sqlx::Error) -> session_store::Error {
 }
 
 /// A record as stored, owned (it goes to the writer connection's thread).
-struct Row {
+struct StoredSession {
     id_hash: String,
     data: String,
     expires_at: i64,
@@ -65,7 +65,7 @@ struct Row {
     now: i64,
 }
 
-impl Row {
+impl StoredSession {
     fn of(record: &Record) -> session_store::Result<Self> {
         Ok(Self {
             id_hash: id_hash(&record.id),
@@ -103,7 +103,7 @@ fn owner(record: &Record) -> Option<String> {
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         loop {
-            let row = Row::of(record)?;
+            let row = StoredSession::of(record)?;
             let insert = self.db.writer.run(move |c| Box::pin(async move { repo::insert(c, &row.as_new()).await }));
             if insert.await.map_err(backend)? {
                 return Ok(());
@@ -114,7 +114,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let row = Row::of(record)?;
+        let row = StoredSession::of(record)?;
         let upsert = self.db.writer.run(move |c| Box::pin(async move { repo::upsert(c, &row.as_new()).await }));
         upsert.await.map_err(backend)
     }
