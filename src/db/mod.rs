@@ -296,6 +296,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_sqlite_writer_opens_at_first_use_and_tries_again_after_a_failed_open() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.path().join("later.db");
+        // not there yet and not to be created (mode=rw): the server starts, the first write reports the failed open
+        let db = Db::connect_lazy(&format!("sqlite://{}?mode=rw", file.display())).unwrap_or_else(|e| panic!("{e}"));
+        let select =
+            || db.writer.run(|c| Box::pin(async move { sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(c).await }));
+        assert!(select().await.is_err(), "no database file yet");
+        assert!(!db.writer.has_written());
+        std::fs::write(&file, b"").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(select().await.ok(), Some(1), "the next write opens the connection");
+        assert!(db.writer.has_written());
+    }
+
+    #[tokio::test]
     async fn sqlite_checkpoints_only_when_asked() {
         let (dir, db) = test_db().await;
         let auto: (i64,) =
