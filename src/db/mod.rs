@@ -102,7 +102,7 @@ impl Db {
 
     /// A RESTART checkpoint on the writer: the next write starts the log from its beginning.
     async fn restart_log(&self) -> Result<(), sqlx::Error> {
-        let restart = self.writer.run(|c| {
+        let restart = self.writer.run_alone(|c| {
             Box::pin(async move { sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(c).await.map(|_| ()) })
         });
         restart.await
@@ -293,6 +293,78 @@ mod tests {
         let cache = writer_value(&db, "PRAGMA cache_size").await;
         assert_eq!(cache, -1234, "a statement's error keeps the connection (and its cached statements)");
         write_through_writer(&db, "k2".into()).await;
+    }
+
+    /// Keeps the writer busy until the returned sender is used (or dropped); returns once it is busy.
+    async fn hold_writer(db: &Db) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+        let (started, busy) = tokio::sync::oneshot::channel();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let writer = db.writer.clone();
+        let held = tokio::spawn(async move {
+            let write = writer.run(move |c| {
+                Box::pin(async move {
+                    let _ = started.send(());
+                    let _ = released.await;
+                    sqlx::query("SELECT 1").execute(c).await.map(|_| ())
+                })
+            });
+            write.await.unwrap_or_else(|e| panic!("{e}"));
+        });
+        busy.await.unwrap_or_else(|e| panic!("{e}"));
+        (release, held)
+    }
+
+    /// A write of one throttle row under `key` on the writer, with its own result.
+    async fn insert_on_writer(db: &Db, key: &'static str) -> Result<(), sqlx::Error> {
+        let write = db.writer.run(move |c| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ($1, 1, 0)")
+                    .bind(key)
+                    .execute(c)
+                    .await
+                    .map(|_| ())
+            })
+        });
+        write.await
+    }
+
+    #[tokio::test]
+    async fn queued_sqlite_writes_share_commits_and_each_hears_its_own_outcome() {
+        let (_dir, db) = test_db().await;
+        write_through_writer(&db, "k".into()).await;
+        let (release, held) = hold_writer(&db).await;
+        // queued in this order while the writer is busy (join! polls them in turn, the release last)
+        let (a, duplicate, c, d, ()) = tokio::join!(
+            insert_on_writer(&db, "a"),
+            insert_on_writer(&db, "k"),
+            insert_on_writer(&db, "c"),
+            insert_on_writer(&db, "d"),
+            async { release.send(()).unwrap_or_else(|()| panic!("the held write is waiting")) },
+        );
+        held.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(a.is_ok() && c.is_ok() && d.is_ok(), "{a:?} {c:?} {d:?}");
+        assert!(matches!(duplicate, Err(sqlx::Error::Database(_))), "{duplicate:?}");
+        // the failed write ended the first transaction (a and it), the two after it shared the next
+        assert_eq!(db.writer.shared_writes(), 4);
+        let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM throttle ORDER BY key")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(keys, ["a", "c", "d", "k"], "every committed write is there for readers");
+    }
+
+    #[tokio::test]
+    async fn a_checkpoint_queued_between_writes_runs_outside_their_transaction() {
+        let (_dir, db) = test_db().await;
+        let (release, held) = hold_writer(&db).await;
+        let (a, restart, c, ()) =
+            tokio::join!(insert_on_writer(&db, "a"), db.restart_log(), insert_on_writer(&db, "c"), async {
+                release.send(()).unwrap_or_else(|()| panic!("the held write is waiting"))
+            },);
+        held.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
+        restart.unwrap_or_else(|e| panic!("a checkpoint cannot run inside a transaction: {e}"));
+        assert_eq!(db.writer.shared_writes(), 0, "neither write had a neighbour to share with");
     }
 
     #[tokio::test]
