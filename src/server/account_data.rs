@@ -53,7 +53,7 @@ pub async fn take_deletion_cancelled(session: &Session, account_id: &str) -> Res
             (Some(_), None) => false,
         };
     if !show || this_request.is_none() {
-        let _ = session.remove_value(DELETION_CANCELLED_KEY).await;
+        crate::server::sessions::forget(session, DELETION_CANCELLED_KEY).await;
     }
     Ok(show)
 }

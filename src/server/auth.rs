@@ -189,7 +189,7 @@ async fn sign_in(
     session.insert(AUTH_EVENT_KEY, auth_event).await.map_err(AppError::internal)?;
     // nothing of an earlier sign-in in this browser carries over (another account's new recovery codes!)
     for stale in FLOW_KEYS {
-        let _ = session.remove_value(stale).await;
+        crate::server::sessions::forget(session, stale).await;
     }
     crate::server::signed_in::on_sign_in(state, session, account_id, meta).await
 }
@@ -276,12 +276,12 @@ async fn start_second_factor(
     if let Some(sid) = previous_sid {
         if signed_in_account(session).await.as_deref() != Some(account_id) {
             crate::server::oauth::logout::end_sign_in_id(state, &sid).await?;
-            let _ = session.remove_value(SIGN_IN_ID_KEY).await;
+            crate::server::sessions::forget(session, SIGN_IN_ID_KEY).await;
         }
     }
     // whoever was signed in before in this browser is not any more: half signed in means signed out
     for stale in [ACCOUNT_ID_KEY, AUTH_TIME_KEY, AUTH_METHODS_KEY, AUTH_EVENT_KEY].into_iter().chain(FLOW_KEYS) {
-        let _ = session.remove_value(stale).await;
+        crate::server::sessions::forget(session, stale).await;
     }
     session.insert(SECOND_FACTOR_KEY, pending).await.map_err(AppError::internal)?;
     Ok("/login/second-factor".into())
@@ -317,7 +317,7 @@ pub async fn after_recovery_code(
 async fn grant_reset(session: &Session, account_id: &str, methods: Vec<String>) -> Result<String, AppError> {
     // the right to set a password is a privilege: under a new id, like a sign-in
     session.cycle_id().await.map_err(AppError::internal)?;
-    let _ = session.remove_value(RECOVERY_KEY).await;
+    crate::server::sessions::forget(session, RECOVERY_KEY).await;
     let grant = ResetGrant { account_id: account_id.to_string(), methods, granted_at: now() };
     session.insert(RESET_GRANT_KEY, grant).await.map_err(AppError::internal)?;
     Ok("/recover/password".into())
@@ -347,7 +347,7 @@ pub async fn finish_second_factor(
     let mut methods = pending.methods;
     methods.extend([method.to_string(), "mfa".to_string()]);
     if pending.for_reset {
-        let _ = session.remove_value(SECOND_FACTOR_KEY).await;
+        crate::server::sessions::forget(session, SECOND_FACTOR_KEY).await;
         return grant_reset(session, &pending.account_id, methods).await.map(Some);
     }
     sign_in(state, session, &pending.account_id, &methods, meta).await.map(|()| None)
@@ -441,7 +441,7 @@ pub async fn set_flash(session: &Session, flash: &Flash) -> Result<(), AppError>
 }
 
 pub async fn take_flash(session: &Session) -> Option<Flash> {
-    session.remove::<Flash>(FLASH_KEY).await.ok().flatten()
+    crate::server::sessions::take::<Flash>(session, FLASH_KEY).await.ok().flatten()
 }
 
 /// What a person sees for a flow error. Details of internal failures go to the log only.

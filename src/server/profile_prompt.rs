@@ -28,7 +28,7 @@ pub async fn after_sign_in(state: &AppState, session: &Session, account_id: &str
     if missing {
         session.insert(PROFILE_PROMPT_KEY, true).await.map_err(AppError::internal)?;
     } else {
-        let _ = session.remove_value(PROFILE_PROMPT_KEY).await;
+        crate::server::sessions::forget(session, PROFILE_PROMPT_KEY).await;
     }
     Ok(())
 }
@@ -40,5 +40,5 @@ pub async fn pending(session: &Session) -> bool {
 
 /// The question is being shown: it is not asked again until the next sign-in.
 pub async fn clear(session: &Session) {
-    let _ = session.remove_value(PROFILE_PROMPT_KEY).await;
+    crate::server::sessions::forget(session, PROFILE_PROMPT_KEY).await;
 }

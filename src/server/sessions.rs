@@ -47,6 +47,27 @@ impl DbSessionStore {
     }
 }
 
+/// Takes `key`'s value out of the session when it holds one. Use this or `forget`, never tower-sessions'
+/// own removal: that counts removing a key the session does not hold as a change, and a changed session is
+/// written back whole when the request ends, so a page load that removed nothing overwrote what another
+/// request of the same browser had stored meanwhile (an app's waiting logout request, lost in an
+/// end-to-end run).
+#[allow(clippy::disallowed_methods)]
+pub async fn take<T: serde::de::DeserializeOwned>(
+    session: &tower_sessions::Session,
+    key: &str,
+) -> Result<Option<T>, tower_sessions::session::Error> {
+    match session.get_value(key).await? {
+        Some(_) => session.remove(key).await,
+        None => Ok(None),
+    }
+}
+
+/// Removes `key` from the session when it holds it (see `take`); a session that cannot be read keeps it.
+pub async fn forget(session: &tower_sessions::Session, key: &str) {
+    let _ = take::<serde_json::Value>(session, key).await;
+}
+
 /// The stored form of a session id: only its SHA-256 is kept, and shown (to name a session in a form).
 pub fn id_hash(id: &Id) -> String {
     hex::encode(Sha256::digest(id.to_string().as_bytes()))

@@ -162,13 +162,13 @@ async fn after_change(
     use crate::core::accounts::EmailChangeError;
     match changed {
         Ok(changed) => {
-            let _ = cx.session.remove_value(EMAIL_CHANGE_KEY).await;
+            crate::server::sessions::forget(&cx.session, EMAIL_CHANGE_KEY).await;
             crate::server::auth::notify(&cx.state, changed.notice).await;
             Ok("/account/email?changed=1".to_string())
         }
         Err(err) => {
             if matches!(err, EmailChangeError::AddressTaken) {
-                let _ = cx.session.remove_value(EMAIL_CHANGE_KEY).await;
+                crate::server::sessions::forget(&cx.session, EMAIL_CHANGE_KEY).await;
             }
             Err(err.into())
         }
@@ -183,7 +183,7 @@ pub async fn cancel_email_change() -> Result<(), AppError> {
     let result = async {
         let account_id = require_account(&cx.session).await?;
         crate::core::accounts::cancel_change(&cx.state.deps(), &account_id, now()).await?;
-        let _ = cx.session.remove_value(EMAIL_CHANGE_KEY).await;
+        crate::server::sessions::forget(&cx.session, EMAIL_CHANGE_KEY).await;
         Ok("/account/email".to_string())
     }
     .await;

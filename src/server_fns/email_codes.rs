@@ -113,7 +113,7 @@ async fn after_email_code(
 ) -> Result<String, AppError> {
     use crate::core::accounts::Notice;
     use crate::server::auth::{after_first_factor, after_recovery_code, email_code_key, notify};
-    let _ = cx.session.remove_value(email_code_key(flow)).await;
+    crate::server::sessions::forget(&cx.session, email_code_key(flow)).await;
     // the code or link from the mailbox is a one-time code (RFC 8176 "otp")
     let methods = ["otp".to_string()];
     match flow {
@@ -132,7 +132,7 @@ async fn after_email_code(
 #[server(endpoint = "auth/email-code-restart")]
 pub async fn restart_email_code(flow: EmailFlow) -> Result<(), AppError> {
     let cx = Ctx::get().await?;
-    let _ = cx.session.remove_value(crate::server::auth::email_code_key(flow)).await;
+    crate::server::sessions::forget(&cx.session, crate::server::auth::email_code_key(flow)).await;
     leptos_axum::redirect(flow.path());
     Ok(())
 }
@@ -163,7 +163,7 @@ pub async fn reset_password(password: String) -> Result<(), AppError> {
         let notice =
             crate::core::accounts::reset_password(&cx.state.deps(), &grant.account_id, &password, &cx.meta(), now())
                 .await?;
-        let _ = cx.session.remove_value(RESET_GRANT_KEY).await;
+        crate::server::sessions::forget(&cx.session, RESET_GRANT_KEY).await;
         notify(&cx.state, notice).await;
         let next = after_first_factor(&cx.state, &cx.session, &grant.account_id, &grant.methods, &cx.meta()).await?;
         Ok(if next == "/account" { "/account?password_reset=1".to_string() } else { next })

@@ -125,7 +125,7 @@ pub async fn confirm_totp_setup(code: String) -> Result<(), AppError> {
             &mut os_seeded_rng(),
         )
         .await?;
-        let _ = cx.session.remove_value(MFA_SETUP_KEY).await;
+        crate::server::sessions::forget(&cx.session, MFA_SETUP_KEY).await;
         if let Some(codes) = codes {
             cx.session.insert(NEW_RECOVERY_CODES_KEY, codes).await.map_err(AppError::internal)?;
         }
@@ -251,8 +251,10 @@ pub(crate) async fn mfa_view(cx: &Ctx, account_id: &str, email: &str) -> Result<
             last_used_on: k.last_used_at.map(super::passkeys::shown_date),
         })
         .collect();
-    let new_recovery_codes: Vec<String> =
-        cx.session.remove(NEW_RECOVERY_CODES_KEY).await.map_err(AppError::internal)?.unwrap_or_default();
+    let new_recovery_codes: Vec<String> = crate::server::sessions::take(&cx.session, NEW_RECOVERY_CODES_KEY)
+        .await
+        .map_err(AppError::internal)?
+        .unwrap_or_default();
     Ok(MfaView {
         totp,
         security_keys,

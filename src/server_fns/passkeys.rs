@@ -53,7 +53,7 @@ pub(super) async fn take_ceremony<T: serde::de::DeserializeOwned>(
     key: &str,
     missing: crate::error::ErrorKind,
 ) -> Result<T, AppError> {
-    let pending: Option<T> = cx.session.remove(key).await.map_err(AppError::internal)?;
+    let pending: Option<T> = crate::server::sessions::take(&cx.session, key).await.map_err(AppError::internal)?;
     pending.ok_or_else(|| AppError::new(missing))
 }
 

@@ -47,7 +47,7 @@ impl From<crate::core::profile::ProfileError> for AppError {
 /// The draft of `form` left by the last refused plain post, if any (read once).
 #[cfg(feature = "ssr")]
 async fn take_draft(cx: &Ctx, form: &str) -> Option<Draft> {
-    let draft = cx.session.remove::<Draft>(DRAFT_KEY).await.ok().flatten()?;
+    let draft = crate::server::sessions::take::<Draft>(&cx.session, DRAFT_KEY).await.ok().flatten()?;
     (draft.form == form).then_some(draft)
 }
 

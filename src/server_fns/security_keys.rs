@@ -67,7 +67,7 @@ pub async fn security_key_add_finish(credential: String, name: Option<String>) -
             &mut os_seeded_rng(),
         )
         .await?;
-        let _ = cx.session.remove_value(MFA_SETUP_KEY).await;
+        crate::server::sessions::forget(&cx.session, MFA_SETUP_KEY).await;
         if let Some(codes) = codes {
             cx.session.insert(NEW_RECOVERY_CODES_KEY, codes).await.map_err(AppError::internal)?;
         }

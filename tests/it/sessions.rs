@@ -2,7 +2,9 @@ use axum::{body::Body, routing::get, Router};
 use http::Request;
 use tower_sessions::Session;
 
+use crate::accounts::verified_account;
 use crate::both;
+use crate::mfa::password_sign_in;
 use crate::support::{app_with, body_text, Backend};
 use vestibule::server::state::AppState;
 
@@ -63,3 +65,25 @@ async fn https_deployments_use_a_host_prefixed_secure_cookie(backend: Backend) {
     assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
 }
 both!(host_prefixed_cookie, https_deployments_use_a_host_prefixed_secure_cookie);
+
+/// A page load that changes nothing in the session writes nothing back. tower-sessions writes a changed
+/// session whole when the request ends, and counts removing a key it does not hold as a change: every
+/// account page takes its one-time notice that way, and so overwrote what another request of the same
+/// browser had stored meanwhile (an app's waiting logout request, lost in an end-to-end run).
+async fn reading_pages_leave_the_stored_session_alone(backend: Backend) {
+    let app = app_with(backend, |_| {}, Router::new()).await;
+    verified_account(&app, "reader@example.com").await;
+    let (mut b, _) = password_sign_in(&app, "reader@example.com").await;
+    // any write of the session puts the current time here
+    sqlx::query("UPDATE sessions SET updated_at = 0").execute(&app.state.db.pool).await.unwrap();
+    for page in ["/account", "/account/security", "/account/sessions", "/account/activity", "/account/data"] {
+        assert_eq!(b.get(page).await.status(), 200, "{page}");
+    }
+    let written: Vec<i64> = sqlx::query_scalar("SELECT updated_at FROM sessions WHERE account_id IS NOT NULL")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    // this browser's session and the one the emailed code signed in
+    assert_eq!(written, [0, 0], "a signed-in session was written back");
+}
+both!(reading_pages, reading_pages_leave_the_stored_session_alone);

@@ -27,7 +27,7 @@ pub async fn keep(session: &Session, request: &AuthorizationRequest) -> Result<(
 }
 
 pub async fn forget(session: &Session) {
-    let _ = session.remove_value(AUTHORIZATION_KEY).await;
+    crate::server::sessions::forget(session, AUTHORIZATION_KEY).await;
 }
 
 /// Where a completed sign-in leads: back into the app's request when one waits, else the account page.

@@ -55,7 +55,7 @@ pub async fn pending_logout(session: &Session) -> Option<PendingLogout> {
     if now() - pending.asked_at <= LOGOUT_TTL_SECS {
         Some(pending)
     } else {
-        let _ = session.remove_value(LOGOUT_KEY).await;
+        crate::server::sessions::forget(session, LOGOUT_KEY).await;
         None
     }
 }

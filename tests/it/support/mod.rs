@@ -135,7 +135,7 @@ pub struct Browser<'a> {
     pub app: &'a TestApp,
     pub cookie: Option<String>,
     pub ip: std::net::SocketAddr,
-    /// Sent as `User-Agent` with every form post.
+    /// Sent as `User-Agent` with every request.
     pub user_agent: String,
 }
 
@@ -214,7 +214,8 @@ impl<'a> Browser<'a> {
     }
 
     pub async fn get(&mut self, path: &str) -> Response<Body> {
-        self.send(Request::get(path).header("accept", "text/html").body(Body::empty()).unwrap()).await
+        let req = Request::get(path).header("accept", "text/html").header("user-agent", self.user_agent.as_str());
+        self.send(req.body(Body::empty()).unwrap()).await
     }
 
     /// The signed-in account's email, through the same server function the account page uses.
