@@ -239,11 +239,13 @@ async fn run_together(connection: &mut AnyConnection, batch: Vec<Job>, shared: &
     };
     // no transaction: the first write runs by itself, the others come back
     let mut batch = batch.into_iter();
+    let mut first_broke = false;
     if let Some(job) = batch.next() {
         let ran = job(Ok(connection)).await;
+        first_broke = ran.broken;
         (ran.answer)(None);
     }
-    (broken, batch.collect())
+    (broken || first_broke, batch.collect())
 }
 
 async fn run_in(
