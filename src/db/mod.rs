@@ -193,24 +193,29 @@ pub(crate) async fn test_db() -> (tempfile::TempDir, Db) {
 mod tests {
     use super::*;
 
-    /// One small committed write through `db` (a row of the throttle table under `key`).
-    async fn write_row<'e>(db: impl sqlx::AnyExecutor<'e>, key: String) {
+    /// One small write through `db`: a row of the throttle table under `key`.
+    async fn insert_row<'e>(db: impl sqlx::AnyExecutor<'e>, key: String) -> Result<(), sqlx::Error> {
         sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ($1, 1, 0)")
             .bind(key)
             .execute(db)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .map(|_| ())
     }
 
-    /// `write_row` through `db`'s writer connection.
+    /// `insert_row`, which must succeed.
+    async fn write_row<'e>(db: impl sqlx::AnyExecutor<'e>, key: String) {
+        insert_row(db, key).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// `insert_row` on `db`'s writer connection, with its own result.
+    async fn insert_on_writer(db: &Db, key: impl Into<String>) -> Result<(), sqlx::Error> {
+        let key = key.into();
+        db.writer.run(move |c| Box::pin(async move { insert_row(c, key).await })).await
+    }
+
+    /// `insert_on_writer`, which must succeed.
     async fn write_through_writer(db: &Db, key: String) {
-        let write = db.writer.run(move |c| {
-            Box::pin(async move {
-                write_row(c, key).await;
-                Ok(())
-            })
-        });
-        write.await.unwrap_or_else(|e| panic!("{e}"));
+        insert_on_writer(db, key).await.unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// One query's single value, read on the writer connection.
@@ -283,12 +288,7 @@ mod tests {
             db.writer.run(|c| Box::pin(async move { sqlx::query("PRAGMA cache_size = -1234").execute(c).await }));
         mark.await.unwrap_or_else(|e| panic!("{e}"));
         write_through_writer(&db, "k".into()).await;
-        let duplicate = db.writer.run(|c| {
-            Box::pin(async move {
-                sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ('k', 1, 0)").execute(c).await
-            })
-        });
-        let duplicate = duplicate.await;
+        let duplicate = insert_on_writer(&db, "k").await;
         assert!(matches!(duplicate, Err(sqlx::Error::Database(_))), "{duplicate:?}");
         let cache = writer_value(&db, "PRAGMA cache_size").await;
         assert_eq!(cache, -1234, "a statement's error keeps the connection (and its cached statements)");
@@ -312,20 +312,6 @@ mod tests {
         });
         busy.await.unwrap_or_else(|e| panic!("{e}"));
         (release, held)
-    }
-
-    /// A write of one throttle row under `key` on the writer, with its own result.
-    async fn insert_on_writer(db: &Db, key: &'static str) -> Result<(), sqlx::Error> {
-        let write = db.writer.run(move |c| {
-            Box::pin(async move {
-                sqlx::query("INSERT INTO throttle (key, failures, last_failure_at) VALUES ($1, 1, 0)")
-                    .bind(key)
-                    .execute(c)
-                    .await
-                    .map(|_| ())
-            })
-        });
-        write.await
     }
 
     #[tokio::test]
