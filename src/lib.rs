@@ -18,6 +18,14 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod server;
 
+/// The server's allocator, for every binary that links the server (the `vestibule` command, tests and
+/// benches alike, so the benchmarks measure what ships). glibc's malloc was a tenth of a passkey sign-in's
+/// CPU: memory allocated on a tokio worker and freed on SQLite's connection thread (or the other way round)
+/// goes through its arena locks and consolidation; mimalloc frees across threads without them.
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Entry point of the WebAssembly bundle: attaches the reactive system to the server-rendered page.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
