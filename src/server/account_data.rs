@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use http::{header, HeaderValue, StatusCode};
 use tower_sessions::Session;
 
-use crate::core::accounts::deletion::{self, OnSignIn};
+use crate::core::accounts::deletion::{self, OnSignIn, SeenAtSignIn};
 use crate::core::accounts::export::{self, SessionData};
 use crate::core::audit::{self, Event, RequestMeta};
 use crate::error::{AppError, ErrorKind};
@@ -145,10 +145,11 @@ pub async fn cancel_deletion_on_sign_in(
     state: &AppState,
     session: &Session,
     account_id: &str,
+    seen: SeenAtSignIn,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let now = now();
-    match deletion::on_sign_in(&state.db, account_id, meta, now).await? {
+    match deletion::on_sign_in(&state.db, account_id, seen, meta, now).await? {
         OnSignIn::Nothing => Ok(()),
         OnSignIn::Cancelled(notice) => {
             let cancelled = DeletionCancelled { account_id: account_id.to_string(), at: now, shown_in: None };

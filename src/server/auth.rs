@@ -7,6 +7,7 @@ use axum::extract::ConnectInfo;
 use http::request::Parts;
 use tower_sessions::Session;
 
+use crate::core::accounts::deletion::SeenAtSignIn;
 use crate::core::accounts::{AccountError, Notice};
 use crate::core::audit::RequestMeta;
 use crate::core::passkeys::PasskeyError;
@@ -175,6 +176,7 @@ async fn sign_in(
     state: &AppState,
     session: &Session,
     account_id: &str,
+    seen: SeenAtSignIn,
     methods: &[String],
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
@@ -191,7 +193,7 @@ async fn sign_in(
     for stale in FLOW_KEYS {
         crate::server::sessions::forget(session, stale).await;
     }
-    crate::server::signed_in::on_sign_in(state, session, account_id, meta).await
+    crate::server::signed_in::on_sign_in(state, session, account_id, seen, meta).await
 }
 
 /// The `sid` a sign-in of `account_id` goes on with: the browser's current one when the same person signs in
@@ -214,25 +216,27 @@ async fn continue_or_end_sign_in(state: &AppState, session: &Session, account_id
 
 /// Where a first factor (password, emailed code, passkey) leads: into the second-factor step when the
 /// account has one and the first factor was not multi-factor itself; otherwise signed in, and, when the
-/// policy requires a second factor the account lacks, to setting one up. Returns where to go next.
+/// policy requires a second factor the account lacks, to setting one up. Returns where to go next. `seen`:
+/// what the first factor already read of the account's deletion.
 pub async fn after_first_factor(
     state: &AppState,
     session: &Session,
     account_id: &str,
+    seen: SeenAtSignIn,
     methods: &[String],
     meta: &RequestMeta,
 ) -> Result<String, AppError> {
     if methods.iter().any(|m| m == "mfa") {
         // multi-factor by itself (a user-verified passkey): neither a second step nor the policy applies,
         // and the passkey hot path reads no factor tables
-        sign_in(state, session, account_id, methods, meta).await?;
+        sign_in(state, session, account_id, seen, methods, meta).await?;
         return Ok(crate::server::oauth::flow::after_sign_in(session).await);
     }
     let factors = crate::core::mfa::factors(&state.db, account_id).await?;
     if factors.required_at_sign_in() {
         return start_second_factor(state, session, account_id, methods, false).await;
     }
-    sign_in(state, session, account_id, methods, meta).await?;
+    sign_in(state, session, account_id, seen, methods, meta).await?;
     if policy_requires_second_factor(state, account_id).await? {
         session.insert(MFA_SETUP_KEY, true).await.map_err(AppError::internal)?;
         return Ok("/account/security".into());
@@ -350,7 +354,7 @@ pub async fn finish_second_factor(
         crate::server::sessions::forget(session, SECOND_FACTOR_KEY).await;
         return grant_reset(session, &pending.account_id, methods).await.map(Some);
     }
-    sign_in(state, session, &pending.account_id, &methods, meta).await.map(|()| None)
+    sign_in(state, session, &pending.account_id, SeenAtSignIn::Unread, &methods, meta).await.map(|()| None)
 }
 
 /// A signed-in user confirmed it is them (step-up) with `proved`: the id rotates, the sign-in time

@@ -91,7 +91,8 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
         let input = LoginInput { email: &email, password: &password };
         match login(&cx.state.deps(), &input, &cx.meta(), now(), &mut os_seeded_rng()).await? {
             LoginOutcome::SignedIn { account_id } => {
-                after_first_factor(&cx.state, &cx.session, &account_id, &["pwd".to_string()], &cx.meta()).await
+                let seen = crate::core::accounts::deletion::SeenAtSignIn::Unread;
+                after_first_factor(&cx.state, &cx.session, &account_id, seen, &["pwd".to_string()], &cx.meta()).await
             }
             LoginOutcome::NeedsVerification { email, notice, row_id } => {
                 send_notice(&cx.state, notice).await?;
@@ -143,6 +144,7 @@ async fn after_verification(cx: &ctx::Ctx, verified: crate::core::accounts::Veri
             &cx.state,
             &cx.session,
             &verified.account_id,
+            crate::core::accounts::deletion::SeenAtSignIn::Unread,
             &["otp".to_string()],
             &cx.meta(),
         )

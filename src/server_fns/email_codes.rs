@@ -122,7 +122,8 @@ async fn after_email_code(
                 let from = crate::core::user_agent::describe(&cx.meta());
                 notify(&cx.state, Notice::EmailSignInNewBrowser { to: redeemed.email, from }).await;
             }
-            after_first_factor(&cx.state, &cx.session, &redeemed.account_id, &methods, &cx.meta()).await
+            let seen = crate::core::accounts::deletion::SeenAtSignIn::Unread;
+            after_first_factor(&cx.state, &cx.session, &redeemed.account_id, seen, &methods, &cx.meta()).await
         }
         EmailFlow::Recover => after_recovery_code(&cx.state, &cx.session, &redeemed.account_id, &methods).await,
     }
@@ -165,7 +166,9 @@ pub async fn reset_password(password: String) -> Result<(), AppError> {
                 .await?;
         crate::server::sessions::forget(&cx.session, RESET_GRANT_KEY).await;
         notify(&cx.state, notice).await;
-        let next = after_first_factor(&cx.state, &cx.session, &grant.account_id, &grant.methods, &cx.meta()).await?;
+        let seen = crate::core::accounts::deletion::SeenAtSignIn::Unread;
+        let next =
+            after_first_factor(&cx.state, &cx.session, &grant.account_id, seen, &grant.methods, &cx.meta()).await?;
         Ok(if next == "/account" { "/account?password_reset=1".to_string() } else { next })
     }
     .await;

@@ -128,8 +128,8 @@ pub async fn passkey_signin_finish(credential: String, conditional: bool) -> Res
         let pending: PendingSignIn = take(&cx, if conditional { keys::CONDITIONAL } else { keys::SIGN_IN }).await?;
         match finish_sign_in(&cx.state.deps(), pending, &response, &cx.meta(), now(), &mut os_seeded_rng()).await? {
             SignInOutcome::SignedIn(signed_in) => {
-                after_first_factor(&cx.state, &cx.session, &signed_in.account_id, &signed_in.methods(), &cx.meta())
-                    .await
+                let (account, seen, methods) = (&signed_in.account_id, signed_in.deletion_seen, signed_in.methods());
+                after_first_factor(&cx.state, &cx.session, account, seen, &methods, &cx.meta()).await
             }
             SignInOutcome::NeedsVerification { email, notice, row_id } => {
                 send_notice(&cx.state, notice).await?;

@@ -10,7 +10,7 @@ use webauthn_rs_proto::CreationChallengeResponse;
 use crate::accounts::{verified_account, PASSWORD};
 use crate::both;
 use crate::mfa::{audit, enrol, password_sign_in, redirected_to, refusal};
-use crate::passkeys::{json, ok_body, options, ORIGIN};
+use crate::passkeys::{json, ok_body, options, passkey_account, sign_in_with_button, ORIGIN};
 use crate::support::authenticator::Authenticator;
 use crate::support::{app_with, body_text, header, last_mail, Backend, Browser, TestApp};
 use vestibule::core::accounts::erase;
@@ -333,6 +333,32 @@ async fn signing_in_during_the_grace_period_cancels_the_deletion(backend: Backen
     assert_eq!(audit(&app, "deletion_cancelled").await.len(), 1);
 }
 both!(sign_in_cancels, signing_in_during_the_grace_period_cancels_the_deletion);
+
+/// The passkey path takes the deletion time from the credential's lookup instead of reading it again: a
+/// scheduled deletion must still be seen and cancelled, and a sign-in with none must change nothing.
+async fn a_passkey_sign_in_cancels_the_deletion_too(backend: Backend) {
+    let app = app_for(backend, WEEK).await;
+    let (email, mut auth) = ("hal@example.com", Authenticator::new());
+    let id = passkey_account(&app, email, &mut auth).await;
+    let mut b = Browser::new(&app);
+    sign_in_with_button(&mut b, &mut auth).await;
+    assert_eq!(redirected_to(delete(&mut b, email).await).await, "/account/data?deletion=scheduled");
+    assert!(db::accounts::deletion_due_at(&app.state.db.pool, &id).await.unwrap().flatten().is_some());
+
+    let mut back = Browser::new(&app);
+    sign_in_with_button(&mut back, &mut auth).await;
+    assert_eq!(db::accounts::deletion_due_at(&app.state.db.pool, &id).await.unwrap(), Some(None));
+    assert_eq!(audit(&app, "deletion_cancelled").await.len(), 1);
+    assert!(take_cancelled(&mut back).await, "the account page says so");
+    assert_eq!(last_mail(&app, email).await.subject, "The deletion of your account was cancelled");
+
+    let mut again = Browser::new(&app);
+    sign_in_with_button(&mut again, &mut auth).await;
+    assert_eq!(again.whoami().await.as_deref(), Some(email));
+    assert!(!take_cancelled(&mut again).await);
+    assert_eq!(audit(&app, "deletion_cancelled").await.len(), 1);
+}
+both!(passkey_sign_in_cancels, a_passkey_sign_in_cancels_the_deletion_too);
 
 // ---- erasure ----
 

@@ -87,7 +87,7 @@ pub(crate) async fn signin_finish(
 }
 
 /// Signs `b` in with the button and `auth`'s newest passkey.
-async fn sign_in_with_button(b: &mut Browser<'_>, auth: &mut Authenticator) {
+pub(crate) async fn sign_in_with_button(b: &mut Browser<'_>, auth: &mut Authenticator) {
     let rcr = button_options(b).await;
     let res = signin_finish(b, &auth.assert(&rcr, ORIGIN), false).await;
     assert_eq!(ok_body(res).await, "\"/account\"");

@@ -72,10 +72,32 @@ pub enum OnSignIn {
     Erased,
 }
 
+/// What the sign-in itself already read of the account's deletion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeenAtSignIn {
+    /// Nothing: `on_sign_in` reads it.
+    Unread,
+    /// The account row read with the credential had no deletion scheduled, and the sign-in's write after
+    /// that read (the passkey's counter, whose row an erasure removes) found the account still there. So
+    /// there is nothing to cancel and no erasure to report, and the passkey path spares a read. A deletion
+    /// scheduled after that read is not cancelled by this sign-in, as one scheduled just after
+    /// `on_sign_in`'s own read would not be.
+    NoneScheduled,
+}
+
 /// Every completed sign-in passes here: a deletion still waiting is cancelled (also when its time has come
 /// but no purge has erased the account yet: until then the owner can change their mind). Reads before it
 /// writes, so ordinary sign-ins take no write lock.
-pub async fn on_sign_in(db: &Db, account_id: &str, meta: &RequestMeta, now: i64) -> Result<OnSignIn, sqlx::Error> {
+pub async fn on_sign_in(
+    db: &Db,
+    account_id: &str,
+    seen: SeenAtSignIn,
+    meta: &RequestMeta,
+    now: i64,
+) -> Result<OnSignIn, sqlx::Error> {
+    if seen == SeenAtSignIn::NoneScheduled {
+        return Ok(OnSignIn::Nothing);
+    }
     match accounts::deletion_due_at(&db.pool, account_id).await? {
         None => return Ok(OnSignIn::Erased),
         Some(None) => return Ok(OnSignIn::Nothing),
@@ -125,15 +147,15 @@ mod tests {
         let (_dir, db) = crate::db::test_db().await;
         account(&db, "a2", "cy@example.com").await;
         let meta = RequestMeta::default();
-        assert!(matches!(on_sign_in(&db, "a2", &meta, 5).await, Ok(OnSignIn::Nothing)));
+        assert!(matches!(on_sign_in(&db, "a2", SeenAtSignIn::Unread, &meta, 5).await, Ok(OnSignIn::Nothing)));
         request(&db, "a2", "cy@example.com", 0, &meta, 10).await.unwrap_or_else(|e| panic!("{e}"));
         // past due but not erased yet: still cancelled
-        let first = on_sign_in(&db, "a2", &meta, 20).await;
+        let first = on_sign_in(&db, "a2", SeenAtSignIn::Unread, &meta, 20).await;
         assert!(
             matches!(first, Ok(OnSignIn::Cancelled(Notice::DeletionCancelled { ref to })) if to == "cy@example.com")
         );
-        assert!(matches!(on_sign_in(&db, "a2", &meta, 21).await, Ok(OnSignIn::Nothing)));
+        assert!(matches!(on_sign_in(&db, "a2", SeenAtSignIn::Unread, &meta, 21).await, Ok(OnSignIn::Nothing)));
         assert_eq!(accounts::deletion_due_at(&db.pool, "a2").await.ok().flatten(), Some(None));
-        assert!(matches!(on_sign_in(&db, "gone", &meta, 21).await, Ok(OnSignIn::Erased)));
+        assert!(matches!(on_sign_in(&db, "gone", SeenAtSignIn::Unread, &meta, 21).await, Ok(OnSignIn::Erased)));
     }
 }

@@ -10,6 +10,7 @@ use webauthn_rs::prelude::{
 };
 
 use super::{check_fresh, encode_credential_id, PasskeyError};
+use crate::core::accounts::deletion::SeenAtSignIn;
 use crate::core::accounts::{issue, normalize_email, Deps, Notice};
 use crate::core::audit::{self, Event, RequestMeta};
 use crate::core::throttle::{self, Key};
@@ -37,6 +38,8 @@ pub struct PasskeySignIn {
     pub user_verified: bool,
     /// Synced passkey (may live on several devices) rather than bound to one piece of hardware.
     pub backup_eligible: bool,
+    /// What the credential's lookup read of the account's deletion (spares the sign-in another read).
+    pub deletion_seen: SeenAtSignIn,
 }
 
 impl PasskeySignIn {
@@ -185,7 +188,16 @@ pub async fn finish_sign_in(
         if !write.await? {
             return counter_regression(deps, &row, meta, now, refuse).await;
         }
-        return Ok(SignInOutcome::SignedIn(PasskeySignIn { account_id: owner.id, user_verified, backup_eligible }));
+        // the counter's row was still there, so the account was not erased since the lookup
+        let deletion_seen =
+            if owner.deletion_due_at.is_none() { SeenAtSignIn::NoneScheduled } else { SeenAtSignIn::Unread };
+        let account_id = owner.id;
+        return Ok(SignInOutcome::SignedIn(PasskeySignIn {
+            account_id,
+            user_verified,
+            backup_eligible,
+            deletion_seen,
+        }));
     }
     let id = row.id.clone();
     let write =
