@@ -1,7 +1,9 @@
 //! The `sessions` table behind tower-sessions. Rows are keyed by the SHA-256 of the session id, so a copy of
 //! the database does not hand out live sessions.
 
-use sqlx::{AnyExecutor, Row};
+use sqlx::{AnyConnection, AnyExecutor, Row};
+
+use super::Backend;
 
 /// A stored session as the store reads it back.
 pub struct SessionRow {
@@ -17,20 +19,43 @@ pub struct NewSession<'a> {
     pub now: i64,
 }
 
+/// The new row's INSERT, written once for `INSERT` and `INSERT_REPLACING` (`concat!` takes literals only).
+macro_rules! insert_sql {
+    () => {
+        "INSERT INTO sessions (id_hash, data, expires_at, account_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id_hash) DO NOTHING"
+    };
+}
+const INSERT: &str = insert_sql!();
+const INSERT_REPLACING: &str = concat!(insert_sql!(), "; DELETE FROM sessions WHERE id_hash = $6 AND changes() = 1");
+
 /// Inserts a new row; `false` when the id is taken (the caller draws another).
 pub async fn insert<'e>(db: impl AnyExecutor<'e>, s: &NewSession<'_>) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO sessions (id_hash, data, expires_at, account_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id_hash) DO NOTHING",
-    )
-    .bind(s.id_hash)
-    .bind(s.data)
-    .bind(s.expires_at)
-    .bind(s.account_id)
-    .bind(s.now)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = sqlx::query(INSERT).bind(s.id_hash).bind(s.data).bind(s.expires_at).bind(s.account_id).bind(s.now);
+    Ok(done.execute(db).await?.rows_affected() == 1)
+}
+
+/// Inserts a new row that replaces the row `old_id_hash` (a session whose id was rotated), deleting the old
+/// row only once the new one is in; `false` when the new id is taken (nothing changed, the caller draws
+/// another). On SQLite both statements go to the connection in one request, as the passkey counter and its
+/// event do (`passkeys::record_use_and_event`); `changes()` is what the INSERT changed.
+pub async fn insert_replacing(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    s: &NewSession<'_>,
+    old_id_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    if backend == Backend::Postgres {
+        let inserted = insert(&mut *conn, s).await?;
+        if inserted {
+            delete(&mut *conn, old_id_hash).await?;
+        }
+        return Ok(inserted);
+    }
+    let query =
+        sqlx::query(INSERT_REPLACING).bind(s.id_hash).bind(s.data).bind(s.expires_at).bind(s.account_id).bind(s.now);
+    // the insert's one row, and the old row when it was still there
+    Ok(query.bind(old_id_hash).execute(conn).await?.rows_affected() >= 1)
 }
 
 /// Updates data and expiry, inserting the row if it vanished meanwhile.

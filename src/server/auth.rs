@@ -181,7 +181,7 @@ async fn sign_in(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let sign_in_id = continue_or_end_sign_in(state, session, account_id).await?;
-    session.cycle_id().await.map_err(AppError::internal)?;
+    crate::server::sessions::rotate_id(session).await.map_err(AppError::internal)?;
     session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(AppError::internal)?;
     session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
     session.insert(SIGNED_IN_AT_KEY, now()).await.map_err(AppError::internal)?;
@@ -273,7 +273,7 @@ async fn start_second_factor(
         for_reset,
     };
     // a new id here too: the half-signed-in state is a privilege change
-    session.cycle_id().await.map_err(AppError::internal)?;
+    crate::server::sessions::rotate_id(session).await.map_err(AppError::internal)?;
     // the same person's sign-in goes on (an app asked for a second factor): its `sid` stays for `sign_in`;
     // anyone else's ends here for their apps
     let previous_sid = session.get::<String>(SIGN_IN_ID_KEY).await.ok().flatten();
@@ -320,7 +320,7 @@ pub async fn after_recovery_code(
 
 async fn grant_reset(session: &Session, account_id: &str, methods: Vec<String>) -> Result<String, AppError> {
     // the right to set a password is a privilege: under a new id, like a sign-in
-    session.cycle_id().await.map_err(AppError::internal)?;
+    crate::server::sessions::rotate_id(session).await.map_err(AppError::internal)?;
     crate::server::sessions::forget(session, RECOVERY_KEY).await;
     let grant = ResetGrant { account_id: account_id.to_string(), methods, granted_at: now() };
     session.insert(RESET_GRANT_KEY, grant).await.map_err(AppError::internal)?;
@@ -366,7 +366,7 @@ pub async fn confirm_recent(session: &Session, proved: &[String]) -> Result<(), 
             methods.push(method.clone());
         }
     }
-    session.cycle_id().await.map_err(AppError::internal)?;
+    crate::server::sessions::rotate_id(session).await.map_err(AppError::internal)?;
     session.insert(AUTH_TIME_KEY, now()).await.map_err(AppError::internal)?;
     session.insert(AUTH_METHODS_KEY, methods).await.map_err(AppError::internal)?;
     Ok(())

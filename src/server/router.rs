@@ -57,7 +57,8 @@ pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState
     let shell_options = state.leptos.clone();
 
     // Layers run outside-in in the reverse order of the `.layer` calls below: operation id first, so every
-    // log line and error carries it; then headers, timeout, body limit, CSRF, the session, and last what
+    // log line and error carries it; then headers, timeout, body limit, CSRF, room for the session's id
+    // rotation (outside the session layer, whose saving at the end it covers), the session, and last what
     // the sessions page shows about it.
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -81,7 +82,8 @@ pub fn build_with(state: AppState, store: DbSessionStore, extra: Router<AppState
         .with_state(state)
         .layer(middleware::from_fn_with_state(config.trusted_proxies.clone(), session_client::middleware))
         .layer(middleware::from_fn(crate::server::oauth::form_targets))
-        .layer(sessions::layer(store, &config))
+        .layer(sessions::layer(store.clone(), &config))
+        .layer(middleware::from_fn_with_state(store, sessions::settle_rotation))
         .layer(middleware::from_fn_with_state(
             CsrfPolicy {
                 origin: config.public_origin(),

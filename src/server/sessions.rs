@@ -5,9 +5,14 @@
 //! PostgreSQL), ids stored only as hashes, an absolute lifetime enforced at load, and the account id as a
 //! column so users can list and end their sessions (account center) and sign-out-everywhere can work.
 
+use std::cell::Cell;
+use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tower_sessions::cookie::SameSite;
@@ -45,6 +50,32 @@ impl DbSessionStore {
     fn now() -> i64 {
         OffsetDateTime::now_utc().unix_timestamp()
     }
+
+    /// Inserts the record's row, deleting the row `replaces` once it is in (a rotated id); draws a new id
+    /// when the record's is taken.
+    async fn insert(&self, record: &mut Record, replaces: Option<String>) -> session_store::Result<()> {
+        loop {
+            let (row, replaces, db_backend) = (StoredSession::of(record)?, replaces.clone(), self.db.backend);
+            let insert = self.db.writer.run(move |c| {
+                Box::pin(async move {
+                    match replaces {
+                        Some(old) => repo::insert_replacing(c, db_backend, &row.as_new(), &old).await,
+                        None => repo::insert(c, &row.as_new()).await,
+                    }
+                })
+            });
+            if insert.await.map_err(backend)? {
+                return Ok(());
+            }
+            // 128 random bits collided: draw again rather than overwrite someone's session.
+            record.id = Id::default();
+        }
+    }
+
+    async fn delete_hash(&self, hash: String) -> session_store::Result<()> {
+        let delete = self.db.writer.run(move |c| Box::pin(async move { repo::delete(c, &hash).await }));
+        delete.await.map_err(backend)
+    }
 }
 
 /// Takes `key`'s value out of the session when it holds one. Use this or `forget`, never tower-sessions'
@@ -66,6 +97,61 @@ pub async fn take<T: serde::de::DeserializeOwned>(
 /// Removes `key` from the session when it holds it (see `take`); a session that cannot be read keeps it.
 pub async fn forget(session: &tower_sessions::Session, key: &str) {
     let _ = take::<serde_json::Value>(session, key).await;
+}
+
+tokio::task_local! {
+    /// Within one request (`settle_rotation`): the hash of the row a rotated session id replaces, until
+    /// the new row's `create` deletes it or the request's end does.
+    static REPLACED: Cell<Option<String>>;
+    /// Set while `rotate_id` runs tower-sessions' `cycle_id`: the store's `delete` it calls is left to the
+    /// new row's `create` (see `rotate_id`).
+    static ROTATING: ();
+}
+
+/// Gives the session a new id (a sign-in, a step-up, any change of privilege: security.md's session
+/// fixation line). Use this, never tower-sessions' `cycle_id` directly (clippy forbids it).
+///
+/// `cycle_id` deletes the old row at once, and the new row is inserted when the request ends: two trips
+/// to the writer connection on the sign-in path. Inside a request (`settle_rotation`), the old row is
+/// instead deleted by the new row's insert, in one statement batch (`db::sessions::insert_replacing`), or,
+/// when no new row is stored (a server error, a session emptied), by `settle_rotation` before the
+/// response leaves. Either way the old id never holds what the new one does, and it stops working
+/// before the browser hears of the new one.
+#[allow(clippy::disallowed_methods)]
+pub async fn rotate_id(session: &tower_sessions::Session) -> Result<(), tower_sessions::session::Error> {
+    // the id the request came with (`None`: no cookie, or a second rotation in this request, whose
+    // first one already noted the row to replace; the ids in between are never stored)
+    let replaced = session.id().map(|old| id_hash(&old));
+    let deferred = REPLACED.try_with(|owed| {
+        let first = owed.take().or(replaced);
+        owed.set(first);
+    });
+    match deferred {
+        Ok(()) => ROTATING.scope((), session.cycle_id()).await,
+        // outside a request (a test of the store by itself): as tower-sessions does it
+        Err(_) => session.cycle_id().await,
+    }
+}
+
+/// Runs a request with room for its session's rotation (see `rotate_id`); placed outside the session
+/// layer, so the new row's `create` at the end of the request runs inside it. A rotated row that no insert
+/// replaced is deleted before the response goes out.
+pub async fn settle_rotation(State(store): State<DbSessionStore>, request: Request, next: Next) -> Response {
+    in_rotation_scope(&store, next.run(request)).await
+}
+
+async fn in_rotation_scope<T>(store: &DbSessionStore, request: impl Future<Output = T>) -> T {
+    REPLACED
+        .scope(Cell::new(None), async {
+            let response = request.await;
+            if let Some(old) = REPLACED.with(Cell::take) {
+                if let Err(e) = store.delete_hash(old).await {
+                    tracing::error!(error = %e, "the replaced session row was not deleted");
+                }
+            }
+            response
+        })
+        .await
 }
 
 /// The stored form of a session id: only its SHA-256 is kept, and shown (to name a session in a form).
@@ -123,15 +209,14 @@ fn owner(record: &Record) -> Option<String> {
 #[async_trait]
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        loop {
-            let row = StoredSession::of(record)?;
-            let insert = self.db.writer.run(move |c| Box::pin(async move { repo::insert(c, &row.as_new()).await }));
-            if insert.await.map_err(backend)? {
-                return Ok(());
-            }
-            // 128 random bits collided: draw again rather than overwrite someone's session.
-            record.id = Id::default();
+        // a rotated session's new row replaces the old one (see `rotate_id`)
+        let replaces = REPLACED.try_with(Cell::take).ok().flatten();
+        let created = self.insert(record, replaces.clone()).await;
+        if created.is_err() {
+            // the old row may still be there: `settle_rotation` deletes it by itself
+            let _ = REPLACED.try_with(|owed| owed.set(replaces));
         }
+        created
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
@@ -154,9 +239,11 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        let hash = id_hash(id);
-        let delete = self.db.writer.run(move |c| Box::pin(async move { repo::delete(c, &hash).await }));
-        delete.await.map_err(backend)
+        if ROTATING.try_with(|()| ()).is_ok() {
+            // `rotate_id`'s `cycle_id`: the new row's `create` deletes this one
+            return Ok(());
+        }
+        self.delete_hash(id_hash(id)).await
     }
 }
 
@@ -216,6 +303,99 @@ mod tests {
         assert!(!ids[0].0.contains(&r.id.to_string()));
         store.delete(&r.id).await.unwrap_or_else(|e| panic!("{e}"));
         assert!(store.load(&r.id).await.unwrap_or_else(|e| panic!("{e}")).is_none());
+    }
+
+    async fn stored_hashes(store: &DbSessionStore) -> Vec<String> {
+        sqlx::query_scalar("SELECT id_hash FROM sessions ORDER BY id_hash")
+            .fetch_all(&store.db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A browser's session as a request sees it, for a stored record (`None`: a browser without one).
+    fn request_session(store: &DbSessionStore, id: Option<Id>) -> tower_sessions::Session {
+        tower_sessions::Session::new(id, std::sync::Arc::new(store.clone()), None)
+    }
+
+    #[tokio::test]
+    async fn a_rotated_id_replaces_the_old_row_when_the_new_one_is_stored() {
+        let (_dir, store) = store(3600).await;
+        let mut old = record(600);
+        store.create(&mut old).await.unwrap_or_else(|e| panic!("{e}"));
+        let session = request_session(&store, Some(old.id));
+        in_rotation_scope(&store, async {
+            rotate_id(&session).await.unwrap_or_else(|e| panic!("{e}"));
+            // a second change of privilege in the same request (a reset grant, then a sign-in)
+            rotate_id(&session).await.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(stored_hashes(&store).await, [id_hash(&old.id)], "nothing written before the request ends");
+            session.save().await.unwrap_or_else(|e| panic!("{e}"));
+        })
+        .await;
+
+        let new = session.id().unwrap_or_else(|| panic!("the new row is stored"));
+        assert_ne!(new, old.id);
+        assert_eq!(stored_hashes(&store).await, [id_hash(&new)], "the old row went with the new one's insert");
+        assert!(store.load(&old.id).await.unwrap_or_else(|e| panic!("{e}")).is_none(), "the old id stopped working");
+        let loaded = store.load(&new).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded.map(|r| r.data), Some(old.data), "the data moved over, and nothing of the rotation");
+    }
+
+    #[tokio::test]
+    async fn rotating_a_session_never_stored_deletes_nothing() {
+        let (_dir, store) = store(3600).await;
+        let mut bystander = record(600);
+        store.create(&mut bystander).await.unwrap_or_else(|e| panic!("{e}"));
+        let session = request_session(&store, None);
+        in_rotation_scope(&store, async {
+            session.insert(ACCOUNT_ID_KEY, "acct-2").await.unwrap_or_else(|e| panic!("{e}"));
+            rotate_id(&session).await.unwrap_or_else(|e| panic!("{e}"));
+            session.save().await.unwrap_or_else(|e| panic!("{e}"));
+        })
+        .await;
+        let new = session.id().unwrap_or_else(|| panic!("stored"));
+        let mut expected = vec![id_hash(&bystander.id), id_hash(&new)];
+        expected.sort();
+        assert_eq!(stored_hashes(&store).await, expected);
+    }
+
+    #[tokio::test]
+    async fn a_rotated_row_no_new_row_replaced_goes_at_the_end_and_outside_a_request_at_once() {
+        let (_dir, store) = store(3600).await;
+        let (mut failed, mut direct) = (record(600), record(600));
+        store.create(&mut failed).await.unwrap_or_else(|e| panic!("{e}"));
+        store.create(&mut direct).await.unwrap_or_else(|e| panic!("{e}"));
+        // the request fails after the rotation: tower-sessions stores no new row
+        let session = request_session(&store, Some(failed.id));
+        in_rotation_scope(&store, async {
+            rotate_id(&session).await.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(stored_hashes(&store).await.len(), 2, "not yet");
+        })
+        .await;
+        assert_eq!(stored_hashes(&store).await, [id_hash(&direct.id)], "deleted when the request ended");
+        // no request around it: tower-sessions' own way, the old row goes at once
+        let session = request_session(&store, Some(direct.id));
+        rotate_id(&session).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(stored_hashes(&store).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_new_row_whose_id_is_taken_replaces_nothing() {
+        let (_dir, store) = store(3600).await;
+        let (mut old, mut taken) = (record(600), record(600));
+        store.create(&mut old).await.unwrap_or_else(|e| panic!("{e}"));
+        store.create(&mut taken).await.unwrap_or_else(|e| panic!("{e}"));
+        let row = StoredSession::of(&taken).unwrap_or_else(|e| panic!("{e}"));
+        let (backend, old_hash) = (store.db.backend, id_hash(&old.id));
+        let replaced = store
+            .db
+            .writer
+            .run(move |c| Box::pin(async move { repo::insert_replacing(c, backend, &row.as_new(), &old_hash).await }))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!replaced, "the caller draws another id");
+        let mut both = vec![id_hash(&old.id), id_hash(&taken.id)];
+        both.sort();
+        assert_eq!(stored_hashes(&store).await, both, "the old row stays until a new one is in");
     }
 
     #[tokio::test]

@@ -25,7 +25,7 @@ pub async fn change_password(password: String) -> Result<(), AppError> {
             crate::core::accounts::change_password(&cx.state.deps(), &account_id, &password, &cx.meta(), now()).await?;
         // the change ended every session of the account, this one's row too: continuing under a new id
         // stores this session again, and only this one
-        cx.session.cycle_id().await.map_err(AppError::internal)?;
+        crate::server::sessions::rotate_id(&cx.session).await.map_err(AppError::internal)?;
         notify(&cx.state, notice).await;
         Ok("/account/security?password_changed=1#password".to_string())
     }

@@ -1,11 +1,13 @@
+use axum::extract::State;
 use axum::{body::Body, routing::get, Router};
-use http::Request;
+use http::{Request, StatusCode};
 use tower_sessions::Session;
 
 use crate::accounts::verified_account;
 use crate::both;
 use crate::mfa::password_sign_in;
 use crate::support::{app_with, body_text, Backend};
+use vestibule::server::sessions::{id_hash, rotate_id};
 use vestibule::server::state::AppState;
 
 fn probes() -> Router<AppState> {
@@ -21,6 +23,25 @@ fn probes() -> Router<AppState> {
             "/probe/session/read",
             get(|session: Session| async move { format!("{:?}", session.get::<u32>("n").await.unwrap()) }),
         )
+        .route("/probe/session/rotate", get(|state, session| rotate(state, session, StatusCode::OK)))
+        .route(
+            "/probe/session/rotate-and-fail",
+            get(|state, session| rotate(state, session, StatusCode::INTERNAL_SERVER_ERROR)),
+        )
+}
+
+/// Rotates the session's id as a sign-in does and answers `status`; the body says whether the old row was
+/// still stored right after the rotation.
+async fn rotate(State(state): State<AppState>, session: Session, status: StatusCode) -> (StatusCode, String) {
+    let old = id_hash(&session.id().unwrap());
+    rotate_id(&session).await.unwrap();
+    session.insert("n", 2u32).await.unwrap();
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id_hash = $1")
+        .bind(old)
+        .fetch_one(&state.db.pool)
+        .await
+        .unwrap();
+    (status, format!("old row stored: {stored}"))
 }
 
 fn set_cookie(res: &http::Response<Body>) -> String {
@@ -87,3 +108,37 @@ async fn reading_pages_leave_the_stored_session_alone(backend: Backend) {
     assert_eq!(written, [0, 0], "a signed-in session was written back");
 }
 both!(reading_pages, reading_pages_leave_the_stored_session_alone);
+
+async fn session_hashes(app: &crate::support::TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT id_hash FROM sessions").fetch_all(&app.state.db.pool).await.unwrap()
+}
+
+fn cookie_pair(res: &http::Response<Body>) -> String {
+    set_cookie(res).split(';').next().unwrap().to_string()
+}
+
+/// A rotated id's old row goes with the new row's insert (one request to the writer), not at the rotation;
+/// either way, by the time the browser hears of the new id the old one is worth nothing. When the request
+/// fails and no new row is stored, the old row is deleted all the same.
+async fn a_rotated_sessions_old_row_goes_when_the_request_ends(backend: Backend) {
+    let app = app_with(backend, |_| {}, probes()).await;
+    let old = cookie_pair(&app.get("/probe/session/write").await);
+    let req = Request::get("/probe/session/rotate").header("cookie", &old).body(Body::empty()).unwrap();
+    let res = app.send(req).await;
+    let new = cookie_pair(&res);
+    assert_ne!(new, old, "a new id");
+    assert_eq!(body_text(res).await, "old row stored: 1", "deleted with the new row's insert, not before");
+    let hashes = session_hashes(&app).await;
+    assert_eq!(hashes.len(), 1, "only the new row: {hashes:?}");
+    let read = |cookie: &str| Request::get("/probe/session/read").header("cookie", cookie).body(Body::empty()).unwrap();
+    assert_eq!(body_text(app.send(read(&new)).await).await, "Some(2)");
+    assert_eq!(body_text(app.send(read(&old)).await).await, "None", "the old id stopped working");
+
+    let req = Request::get("/probe/session/rotate-and-fail").header("cookie", &new).body(Body::empty()).unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status(), 500);
+    assert!(set_cookie(&res).is_empty(), "no new id handed out");
+    assert!(session_hashes(&app).await.is_empty(), "the rotated row is gone though no new row was stored");
+    assert_eq!(body_text(app.send(read(&new)).await).await, "None");
+}
+both!(rotation, a_rotated_sessions_old_row_goes_when_the_request_ends);
