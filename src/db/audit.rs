@@ -1,5 +1,7 @@
 //! The `audit_events` table: append-only (triggers refuse UPDATE and DELETE).
 
+use std::sync::LazyLock;
+
 use sqlx::{AnyExecutor, FromRow};
 
 #[derive(Clone, Debug, FromRow)]
@@ -16,9 +18,12 @@ pub struct AuditRow {
 
 const COLUMNS: &str = "id, at, kind, account_id, ip, user_agent, operation_id, detail";
 
+/// The INSERT of one row, written once (`COLUMNS` is a constant, but `concat!` takes only literals).
+static INSERT: LazyLock<String> =
+    LazyLock::new(|| format!("INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"));
+
 pub async fn insert<'e>(db: impl AnyExecutor<'e>, row: &AuditRow) -> Result<(), sqlx::Error> {
-    let sql = format!("INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
-    bind(sqlx::query(&sql), row).execute(db).await.map(|_| ())
+    bind(sqlx::query(INSERT.as_str()), row).execute(db).await.map(|_| ())
 }
 
 /// An INSERT of one row whose values are the query's parameters `$first` to `$first + 7` (bound by

@@ -1,5 +1,7 @@
 //! The `webauthn_credentials` table: passkeys. Holds public keys and counters only; nothing secret.
 
+use std::sync::LazyLock;
+
 use sqlx::{AnyConnection, AnyExecutor, FromRow, Row};
 
 use super::audit::AuditRow;
@@ -118,6 +120,10 @@ pub async fn record_use<'e>(
 const RECORD_USE: &str = "UPDATE webauthn_credentials SET credential = $2, sign_count = $3, last_used_at = $4 \
                           WHERE id = $1 AND ($3 = 0 OR sign_count < $3)";
 
+/// `RECORD_USE`, then the event's INSERT when it changed the row (SQLite), written once.
+static RECORD_USE_AND_EVENT: LazyLock<String> =
+    LazyLock::new(|| format!("{RECORD_USE}; {}", super::audit::insert_where(5, "changes() = 1")));
+
 /// `record_use`, and the sign-in's audit event only when the use was stored. On SQLite both statements go
 /// to the connection in one request (SQLite runs them in turn; `changes()` is what the UPDATE changed):
 /// on the writer connection a second request would queue once more behind everyone else's writes, which
@@ -139,8 +145,7 @@ pub async fn record_use_and_event(
         }
         return Ok(stored);
     }
-    let sql = format!("{RECORD_USE}; {}", super::audit::insert_where(5, "changes() = 1"));
-    let query = sqlx::query(&sql).bind(id).bind(credential).bind(counter).bind(now);
+    let query = sqlx::query(RECORD_USE_AND_EVENT.as_str()).bind(id).bind(credential).bind(counter).bind(now);
     let done = super::audit::bind(query, event).execute(conn).await?;
     // one row updated and one inserted, or neither
     Ok(done.rows_affected() == 2)

@@ -144,7 +144,7 @@ async fn in_rotation_scope<T>(store: &DbSessionStore, request: impl Future<Outpu
     REPLACED
         .scope(Cell::new(None), async {
             let response = request.await;
-            if let Some(old) = REPLACED.with(Cell::take) {
+            if let Some(old) = REPLACED.try_with(Cell::take).ok().flatten() {
                 if let Err(e) = store.delete_hash(old).await {
                     tracing::error!(error = %e, "the replaced session row was not deleted");
                 }
