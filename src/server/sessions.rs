@@ -53,9 +53,10 @@ impl DbSessionStore {
 
     /// Inserts the record's row, deleting the row `replaces` once it is in (a rotated id); draws a new id
     /// when the record's is taken.
-    async fn insert(&self, record: &mut Record, replaces: Option<String>) -> session_store::Result<()> {
+    async fn insert(&self, record: &mut Record, replaces: Option<&str>) -> session_store::Result<()> {
         loop {
-            let (row, replaces, db_backend) = (StoredSession::of(record)?, replaces.clone(), self.db.backend);
+            let (row, replaces, db_backend) =
+                (StoredSession::of(record)?, replaces.map(str::to_owned), self.db.backend);
             let insert = self.db.writer.run(move |c| {
                 Box::pin(async move {
                     match replaces {
@@ -211,7 +212,7 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // a rotated session's new row replaces the old one (see `rotate_id`)
         let replaces = REPLACED.try_with(Cell::take).ok().flatten();
-        let created = self.insert(record, replaces.clone()).await;
+        let created = self.insert(record, replaces.as_deref()).await;
         if created.is_err() {
             // the old row may still be there: `settle_rotation` deletes it by itself
             let _ = REPLACED.try_with(|owed| owed.set(replaces));
@@ -312,6 +313,22 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// `n` sessions stored through the store, as a sign-in would leave them.
+    async fn stored_records<const N: usize>(store: &DbSessionStore) -> [Record; N] {
+        let mut records = std::array::from_fn(|_| record(600));
+        for r in &mut records {
+            store.create(r).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        records
+    }
+
+    /// The hashes of `ids`, in `stored_hashes`' order.
+    fn sorted_hashes(ids: &[Id]) -> Vec<String> {
+        let mut hashes: Vec<String> = ids.iter().map(id_hash).collect();
+        hashes.sort();
+        hashes
+    }
+
     /// A browser's session as a request sees it, for a stored record (`None`: a browser without one).
     fn request_session(store: &DbSessionStore, id: Option<Id>) -> tower_sessions::Session {
         tower_sessions::Session::new(id, std::sync::Arc::new(store.clone()), None)
@@ -320,8 +337,7 @@ mod tests {
     #[tokio::test]
     async fn a_rotated_id_replaces_the_old_row_when_the_new_one_is_stored() {
         let (_dir, store) = store(3600).await;
-        let mut old = record(600);
-        store.create(&mut old).await.unwrap_or_else(|e| panic!("{e}"));
+        let [old] = stored_records(&store).await;
         let session = request_session(&store, Some(old.id));
         in_rotation_scope(&store, async {
             rotate_id(&session).await.unwrap_or_else(|e| panic!("{e}"));
@@ -343,8 +359,7 @@ mod tests {
     #[tokio::test]
     async fn rotating_a_session_never_stored_deletes_nothing() {
         let (_dir, store) = store(3600).await;
-        let mut bystander = record(600);
-        store.create(&mut bystander).await.unwrap_or_else(|e| panic!("{e}"));
+        let [bystander] = stored_records(&store).await;
         let session = request_session(&store, None);
         in_rotation_scope(&store, async {
             session.insert(ACCOUNT_ID_KEY, "acct-2").await.unwrap_or_else(|e| panic!("{e}"));
@@ -353,17 +368,13 @@ mod tests {
         })
         .await;
         let new = session.id().unwrap_or_else(|| panic!("stored"));
-        let mut expected = vec![id_hash(&bystander.id), id_hash(&new)];
-        expected.sort();
-        assert_eq!(stored_hashes(&store).await, expected);
+        assert_eq!(stored_hashes(&store).await, sorted_hashes(&[bystander.id, new]));
     }
 
     #[tokio::test]
     async fn a_rotated_row_no_new_row_replaced_goes_at_the_end_and_outside_a_request_at_once() {
         let (_dir, store) = store(3600).await;
-        let (mut failed, mut direct) = (record(600), record(600));
-        store.create(&mut failed).await.unwrap_or_else(|e| panic!("{e}"));
-        store.create(&mut direct).await.unwrap_or_else(|e| panic!("{e}"));
+        let [failed, direct] = stored_records(&store).await;
         // the request fails after the rotation: tower-sessions stores no new row
         let session = request_session(&store, Some(failed.id));
         in_rotation_scope(&store, async {
@@ -381,9 +392,7 @@ mod tests {
     #[tokio::test]
     async fn a_new_row_whose_id_is_taken_replaces_nothing() {
         let (_dir, store) = store(3600).await;
-        let (mut old, mut taken) = (record(600), record(600));
-        store.create(&mut old).await.unwrap_or_else(|e| panic!("{e}"));
-        store.create(&mut taken).await.unwrap_or_else(|e| panic!("{e}"));
+        let [old, taken] = stored_records(&store).await;
         let row = StoredSession::of(&taken).unwrap_or_else(|e| panic!("{e}"));
         let (backend, old_hash) = (store.db.backend, id_hash(&old.id));
         let replaced = store
@@ -393,8 +402,7 @@ mod tests {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(!replaced, "the caller draws another id");
-        let mut both = vec![id_hash(&old.id), id_hash(&taken.id)];
-        both.sort();
+        let both = sorted_hashes(&[old.id, taken.id]);
         assert_eq!(stored_hashes(&store).await, both, "the old row stays until a new one is in");
     }
 
