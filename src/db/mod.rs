@@ -38,10 +38,12 @@ pub struct Db {
     pub backend: Backend,
 }
 
-/// Log size (in pages of 4 KiB) past which a checkpoint restarts SQLite's write-ahead log: 64 MiB, about a
-/// second of writes at full passkey sign-in load, so the restart is rare and the log stays small (checked
-/// once a checkpoint tick, so under that load the log reaches about twice this; docs/benchmarks.md).
-const WAL_RESTART_FRAMES: i64 = 16_384;
+/// Log size (in pages of 4 KiB) past which a checkpoint restarts SQLite's write-ahead log: 256 MiB, about
+/// five seconds of writes at full passkey sign-in load. Each restart holds the writer 60-180 ms (the log's
+/// and the file's fsyncs, the readers still in the log), so it should be rare: at 64 MiB it came every
+/// two seconds and set the sign-ins' p99 (docs/benchmarks.md, 2026-12-05). Checked once a checkpoint tick,
+/// so the log grows a little past it; after the restart `journal_size_limit` gives the file back.
+const WAL_RESTART_FRAMES: i64 = 65_536;
 
 /// How long a request waits for a connection before the database counts as unavailable. Short, so
 /// `/readyz` and requests fail fast while the database is down.
