@@ -42,7 +42,8 @@ pub struct Db {
 /// five seconds of writes at full passkey sign-in load. Each restart holds the writer 60-180 ms (the log's
 /// and the file's fsyncs, the readers still in the log), so it should be rare: at 64 MiB it came every
 /// two seconds and set the sign-ins' p99 (docs/benchmarks.md, 2026-12-05). Checked once a checkpoint tick,
-/// so the log grows a little past it; after the restart `journal_size_limit` gives the file back.
+/// so the log grows past it by up to a second of writes (about 320 MiB in all); after the restart
+/// `journal_size_limit` gives the file back.
 const WAL_RESTART_FRAMES: i64 = 65_536;
 
 /// How long a request waits for a connection before the database counts as unavailable. Short, so
