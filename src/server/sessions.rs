@@ -313,7 +313,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// `n` sessions stored through the store, as a sign-in would leave them.
+    /// `N` sessions stored through the store, as a sign-in would leave them.
     async fn stored_records<const N: usize>(store: &DbSessionStore) -> [Record; N] {
         let mut records = std::array::from_fn(|_| record(600));
         for r in &mut records {
