@@ -66,6 +66,10 @@ export class Authenticator {
 /** axe's serious and critical findings on the page (WCAG 2.2 AA and best practice); minor ones are noted
  *  on the test, not failed. */
 export async function seriousViolations(page: Page): Promise<string[]> {
+  // After a form post the new page's elements can be found before its stylesheet has arrived; axe on an
+  // unstyled page reports what no user sees (tiny inline links, the skip link on screen). The load event
+  // comes after the stylesheets.
+  await page.waitForLoadState("load");
   const results = await new AxeBuilder({ page })
     .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
     .analyze();
