@@ -43,7 +43,8 @@ pub struct Db {
 /// and the file's fsyncs, the readers still in the log), so it should be rare: at 64 MiB it came every
 /// two seconds and set the sign-ins' p99 (docs/benchmarks.md, 2026-12-05). Checked once a checkpoint tick,
 /// so the log grows past it by up to a second of writes (about 320 MiB in all); after the restart
-/// `journal_size_limit` gives the file back.
+/// `journal_size_limit` gives the file back. The price: a longer log is slower to look pages up in, about
+/// 6 % fewer sign-ins at 8 in flight than with 64 MiB (docs/benchmarks.md, 2026-12-05 (b)).
 const WAL_RESTART_FRAMES: i64 = 65_536;
 
 /// How long a request waits for a connection before the database counts as unavailable. Short, so
